@@ -31,10 +31,11 @@ class Notebook:
     title: str
     quick_parameters: dict = field(default_factory=dict)
     metrics: tuple[Metric, ...] = ()
+    directory: Path = NOTEBOOK_DIR
 
     @property
     def path(self) -> Path:
-        return NOTEBOOK_DIR / f"{self.name}.ipynb"
+        return self.directory / f"{self.name}.ipynb"
 
     def parameters(self, profile: str) -> dict:
         """papermill parameters: none for full (the lecture's defaults), overrides for quick."""

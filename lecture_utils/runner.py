@@ -126,13 +126,16 @@ def table(results: list[Result]) -> str:
         for check in result.checks:
             value = "missing" if check.value is None else f"{check.value:.6g}"
             expected = "" if check.expected is None else f"[{check.expected[0]:g}, {check.expected[1]:g}]"
-            verdict = "pass" if check.passed else "FAIL"
+            if check.expected is None and check.value is not None:
+                verdict = "(info)"
+            else:
+                verdict = "pass" if check.passed else "FAIL"
             rows.append([result.notebook.name, check.metric, value, expected, check.reference,
-                         wall, verdict if check.expected else "(info)"])
+                         wall, verdict])
         if not result.error and not result.checks:
             rows.append([result.notebook.name, "(no metrics)", "", "", "", wall, status])
     headers = ["notebook", "metric", "value", "expected", "lecture reference", "wall", "result"]
-    return tabulate(rows, headers=headers, disablenumparse=True)
+    return tabulate(rows, headers=headers, disable_numparse=True)
 
 
 def run_course(notebooks: list[Notebook], profile: str, output_dir: Path | None = None,
