@@ -27,7 +27,8 @@ def check_positive_int(**values) -> None:
 def check_positive(**values) -> None:
     """Each value is a finite number > 0 (learning rates, scales)."""
     for name, value in values.items():
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
+        is_number = isinstance(value, int | float) and not isinstance(value, bool)
+        if not is_number or not math.isfinite(value) or value <= 0:
             _fail(name, "a finite number greater than 0", value)
 
 

@@ -142,7 +142,8 @@ def run_course(notebooks: list[Notebook], profile: str, output_dir: Path | None 
                write: bool = False) -> list[Result]:
     check_profile(profile)
     if write and profile != "full":
-        raise ValueError("--write-back needs --profile full: committed outputs come from the lecture's settings.")
+        raise ValueError("--write-back needs --profile full: committed outputs come from the "
+                         "lecture's settings.")
     output_dir = output_dir or RUNS_DIR / profile
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # quiets a debugger warning in kernels
     results = []

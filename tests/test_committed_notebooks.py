@@ -1,0 +1,68 @@
+"""The committed notebooks: what a learner opens must come from one real full-profile run
+made by the runner, start with the Colab setup cell, and show no machine paths."""
+
+import json
+import re
+
+import nbformat
+import pytest
+
+from lecture_utils.colab import SETUP_CELL
+from lecture_utils.course import load_course
+from lecture_utils.metrics import read_metrics
+from lecture_utils.runner import check_metrics
+
+WRITTEN = [nb for nb in load_course().values() if nb.path.exists()]
+MACHINE_PATH = re.compile(r"/(root|tmp|home|work|Users)/|site-packages|\\Users\\")
+
+
+@pytest.fixture(params=WRITTEN, ids=[nb.name for nb in WRITTEN])
+def committed(request):
+    notebook = request.param
+    return notebook, nbformat.read(str(notebook.path), as_version=4)
+
+
+def test_the_first_cell_is_the_colab_setup_cell(committed):
+    _, nb = committed
+    assert nb.cells[0].source == SETUP_CELL
+
+
+def test_it_was_executed_once_from_top_to_bottom(committed):
+    _, nb = committed
+    counts = [cell.execution_count for cell in nb.cells if cell.cell_type == "code"]
+    assert counts == list(range(1, len(counts) + 1))
+
+
+def test_it_holds_no_error_outputs(committed):
+    _, nb = committed
+    errors = [(i, out.ename) for i, cell in enumerate(nb.cells)
+              for out in cell.get("outputs", []) if out.output_type == "error"]
+    assert errors == []
+
+
+def test_no_output_shows_a_machine_path(committed):
+    _, nb = committed
+    leaks = [i for i, cell in enumerate(nb.cells)
+             for out in cell.get("outputs", []) if MACHINE_PATH.search(json.dumps(out))]
+    assert leaks == [], f"cells {leaks} show a machine path"
+
+
+def test_papermill_run_metadata_was_removed(committed):
+    _, nb = committed
+    assert "papermill" not in nb.metadata
+    assert not [cell for cell in nb.cells if "papermill" in cell.metadata]
+    assert nb.metadata.kernelspec.name == "python3"
+
+
+def test_the_committed_outputs_reach_the_lecture_ranges(committed):
+    notebook, nb = committed
+    checks = check_metrics(notebook, "full", read_metrics(nb))
+    failures = [(c.metric, c.value, c.expected) for c in checks if not c.passed]
+    assert failures == [], "committed outputs must come from a passing full-profile run"
+
+
+def test_every_code_cell_is_introduced_by_prose(committed):
+    _, nb = committed
+    lonely = [i for i, (before, cell) in enumerate(zip(nb.cells, nb.cells[1:]), 1)
+              if cell.cell_type == "code" and before.cell_type == "code" and i > 2]
+    assert len(lonely) <= len(nb.cells) // 10, f"code cells {lonely} follow code without a word"

@@ -1,0 +1,36 @@
+"""The README's promises: two Quickstart commands that CI really runs, and a Colab badge
+for every notebook of the course."""
+
+import re
+from pathlib import Path
+
+from lecture_utils.colab import colab_badge
+from lecture_utils.course import load_course
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def quickstart_commands() -> list[str]:
+    section = README.split("## Quickstart", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"```bash\n(.*?)```", section, re.S).group(1)
+    return [line for line in block.splitlines() if line.strip()]
+
+
+def test_quickstart_is_two_commands_one_for_the_course_one_for_the_tests():
+    run_course, run_tests = quickstart_commands()
+    assert run_course.endswith("python -m lecture_utils run")
+    assert run_tests.endswith("python -m pytest")
+    for command in (run_course, run_tests):
+        assert command.startswith("python3.11 -m venv .venv && ")
+
+
+def test_ci_runs_the_readme_test_command_word_for_word():
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert quickstart_commands()[1] in ci
+
+
+def test_every_notebook_has_a_link_and_a_colab_badge():
+    for name in load_course():
+        assert f"(notebooks/{name}.ipynb)" in README
+        assert colab_badge(name) in README
