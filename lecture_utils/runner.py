@@ -9,6 +9,7 @@ sums everything up. The exit status is non-zero if any notebook failed.
 
 from __future__ import annotations
 
+import html
 import os
 import time
 from dataclasses import dataclass, field
@@ -99,12 +100,38 @@ def execute(notebook: Notebook, profile: str, output_dir: Path, progress: bool =
     return result
 
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+
+
+def final_progress_text(model_id: str, widgets: dict) -> str | None:
+    """The last state of a tqdm.notebook bar (an HBox of label, bar, counts) as tqdm's text,
+    or None for any other widget."""
+    box = widgets.get(model_id, {})
+    children = [widgets.get(child.removeprefix("IPY_MODEL_"), {})
+                for child in box.get("state", {}).get("children", [])]
+    if [child.get("model_name") for child in children] != ["HTMLModel", "FloatProgressModel", "HTMLModel"]:
+        return None
+    left, bar, right = (child["state"] for child in children)
+    filled = round(10 * bar["value"] / bar["max"]) if bar.get("max") else 0
+    text = f"{left['value']}|{'█' * filled}{' ' * (10 - filled)}|{right['value']}"
+    return html.unescape(text).replace("\u2007", " ")  # tqdm pads with figure spaces
+
+
 def clean_for_commit(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Drop papermill's run metadata (machine paths, timestamps) before committing."""
+    """Drop papermill's run metadata (machine paths, timestamps) before committing, and give
+    each progress bar the text of its final state, which the saved widget state holds: a
+    viewer without widgets (GitHub, nbviewer) then shows the finished bar, not 0%."""
     nb.metadata.pop("papermill", None)
+    widgets = nb.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
     for cell in nb.cells:
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
+        for output in cell.get("outputs", []):
+            view = output.get("data", {}).get(WIDGET_VIEW)
+            text = view and final_progress_text(view["model_id"], widgets)
+            if text:
+                output.data["text/plain"] = text
     return nb
 
 

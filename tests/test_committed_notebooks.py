@@ -66,3 +66,12 @@ def test_every_code_cell_is_introduced_by_prose(committed):
     lonely = [i for i, (before, cell) in enumerate(zip(nb.cells, nb.cells[1:]), 1)
               if cell.cell_type == "code" and before.cell_type == "code" and i > 2]
     assert len(lonely) <= len(nb.cells) // 10, f"code cells {lonely} follow code without a word"
+
+
+def test_progress_bars_show_their_finished_state(committed):
+    _, nb = committed
+    bars = [out.data["text/plain"] for cell in nb.cells for out in cell.get("outputs", [])
+            if "application/vnd.jupyter.widget-view+json" in out.get("data", {})
+            and "it/s]" in out.data["text/plain"]]
+    stale = [bar for bar in bars if "?it/s]" in bar]
+    assert stale == [], "write back with the runner so bars show their final state"

@@ -78,3 +78,13 @@ def test_cli_errors_are_clear(argv, message, capsys):
         main(argv)
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_write_back_shows_each_progress_bar_finished(make_notebook, tmp_path):
+    path = make_notebook("00_toy", "steps = 100",
+                         "from tqdm.auto import trange\nfor _ in trange(steps, desc='training'):\n    pass",
+                         RECORD)
+    write_back(execute(toy(path), "full", tmp_path / "out", progress=False))
+    nb = nbformat.read(str(path), as_version=4)
+    (bar,) = [out for out in nb.cells[2].outputs if "application/vnd.jupyter.widget-view+json" in out.data]
+    assert bar.data["text/plain"].startswith("training: 100%|██████████| 100/100 [")
