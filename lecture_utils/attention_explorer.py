@@ -1,0 +1,245 @@
+"""An interactive look at attention weights (notebook 07 on a fresh head, 08 on the trained GPT).
+
+    attention_explorer(tokenizer, qk_fn, n_heads, n_layers=1, text="To be, or not to be")
+
+`qk_fn(idx, layer, head)` receives the encoded text as a LongTensor of shape (1, T) and
+returns that head's queries and keys, each of shape (T, head_size). The explorer shows the
+weights `attention_weights(q, k, ...)` as a heat map with the tokens on both axes (rows: the
+token that asks, columns: the tokens it reads), and next to it how the softmax saturates
+as the scores grow: the largest weight and the entropy of the last token's row over the
+whole range of the scale slider. Controls: the text, head (and layer) numbers, the causal
+mask, the 1/sqrt(head_size) scaling, and an extra scale on the scores.
+
+Only core ipywidgets (Text, IntText, Checkbox, FloatLogSlider, HTML, Output) and
+matplotlib, so JupyterLab and Colab both render it. Bad input (empty text, characters
+outside the vocabulary, a head or layer number out of range, a text longer than the model's
+context) shows a message under the controls instead of a traceback. `text_attention` does
+the same validation and computation without any widget, raising ValueError.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Callable
+
+import torch
+
+from .attention import attention_weights, row_entropy
+
+QKFunction = Callable[[torch.Tensor, int, int], tuple[torch.Tensor, torch.Tensor]]
+
+SCALE_RANGE = (0.1, 30.0)  # the scale slider's ends; the saturation plot spans the same range
+
+
+def show_token(token: str) -> str:
+    """A token as an axis label: whitespace made visible."""
+    return {" ": "\u2423", "\n": "\\n", "\t": "\\t", "": "\u2205"}.get(token, token)
+
+
+def encode_text(tokenizer, text: str, max_length: int | None = None) -> torch.Tensor:
+    """The text as a (1, T) LongTensor, or ValueError saying what is wrong with it."""
+    if not isinstance(text, str) or not text:
+        raise ValueError("The text is empty. Type a few characters to see their attention.")
+    try:
+        ids = tokenizer.encode(text)
+    except KeyError as exc:  # tokenizers built on a plain dict lookup
+        raise ValueError(f"{exc} is not in the tokenizer's vocabulary. Use only characters "
+                         f"from the training text.") from None
+    if max_length is not None and len(ids) > max_length:
+        raise ValueError(f"The text has {len(ids)} tokens but the model sees at most "
+                         f"{max_length} (its block_size). Shorten the text.")
+    return torch.tensor([ids], dtype=torch.long)
+
+
+def check_index(name: str, value, count: int) -> None:
+    """`value` is a whole number in range(count), else ValueError naming the valid range."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < count:
+        raise ValueError(f"{name} {value!r} does not exist: this model has {count} "
+                         f"{name}{'s' if count != 1 else ''}, numbered 0 to {count - 1}.")
+
+
+def query_keys(tokenizer, qk_fn: QKFunction, text: str, *, layer: int = 0, head: int = 0,
+               n_layers: int = 1, n_heads: int = 1, max_length: int | None = None):
+    """Validate everything, then (tokens, q, k) for one head: token labels and (T, head_size)
+    queries and keys."""
+    check_index("layer", layer, n_layers)
+    check_index("head", head, n_heads)
+    idx = encode_text(tokenizer, text, max_length)
+    with torch.no_grad():
+        q, k = qk_fn(idx, layer, head)
+    T = idx.shape[1]
+    if q.dim() != 2 or q.shape != k.shape or q.shape[0] != T:
+        raise ValueError(f"qk_fn must return q and k of shape (T, head_size) with T = {T}; "
+                         f"got q {tuple(q.shape)} and k {tuple(k.shape)}.")
+    tokens = [tokenizer.decode([i]) for i in idx[0].tolist()]
+    return tokens, q.float(), k.float()
+
+
+def text_attention(tokenizer, qk_fn: QKFunction, text: str, *, layer: int = 0, head: int = 0,
+                   n_layers: int = 1, n_heads: int = 1, causal: bool = True,
+                   scaled: bool = True, scale: float = 1.0, max_length: int | None = None):
+    """Validate the input and compute one head's attention on `text`, without a widget.
+
+    Returns (tokens, weights): the token strings and the (T, T) weights. Raises ValueError
+    with a message for the learner on empty text, unknown characters, a text longer than
+    `max_length`, a layer or head number out of range, or a scale that is not > 0.
+    """
+    tokens, q, k = query_keys(tokenizer, qk_fn, text, layer=layer, head=head,
+                              n_layers=n_layers, n_heads=n_heads, max_length=max_length)
+    return tokens, attention_weights(q, k, causal=causal, scaled=scaled, scale=scale)
+
+
+def saturation_curve(q: torch.Tensor, k: torch.Tensor, scales: torch.Tensor,
+                     causal: bool = True, scaled: bool = True):
+    """For each scale: the largest weight and the entropy (nats) of the last query's row."""
+    rows = torch.stack([attention_weights(q, k, causal=causal, scaled=scaled,
+                                          scale=float(s))[-1] for s in scales])
+    return rows.max(-1).values, row_entropy(rows)
+
+
+def plot_attention(ax, weights: torch.Tensor, tokens: list[str], title: str = "",
+                   annotate: bool | None = None) -> None:
+    """A heat map of (T, T) weights with the tokens on both axes (rows ask, columns answer)."""
+    labels = [show_token(t) for t in tokens]
+    T = len(labels)
+    ax.imshow(weights.detach().numpy(), cmap="Blues", vmin=0.0, vmax=1.0)
+    ax.set_xticks(range(T), labels)
+    ax.set_yticks(range(T), labels)
+    ax.set_xlabel("key: the token being read")
+    ax.set_ylabel("query: the token reading")
+    ax.set_title(title)
+    if annotate if annotate is not None else T <= 12:
+        for i in range(T):
+            for j in range(T):
+                w = weights[i, j].item()
+                if w == 0:  # masked: leave the cell empty
+                    continue
+                ax.text(j, i, f"{w:.2f}"[1:] if w < 1 else "1", ha="center", va="center",
+                        fontsize=7, color="white" if w > 0.6 else "black")
+
+
+class AttentionExplorer:
+    """The explorer: `widget` is what the notebook shows. After every change, `tokens`,
+    `weights` ((T, T) tensor) and `message` (None, or the text shown for bad input) hold
+    what is on screen, so it can be tested without a browser."""
+
+    def __init__(self, tokenizer, qk_fn: QKFunction, n_heads: int, n_layers: int = 1,
+                 text: str = "To be, or not to be", max_length: int | None = None,
+                 draw: bool = True):
+        import ipywidgets as widgets
+
+        for name, count in (("n_heads", n_heads), ("n_layers", n_layers)):
+            if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+                raise ValueError(f"{name} must be a whole number of at least 1, got {count!r}.")
+        self.tokenizer, self.qk_fn = tokenizer, qk_fn
+        self.n_heads, self.n_layers, self.max_length = n_heads, n_layers, max_length
+        self.draw = draw
+        self.tokens: list[str] | None = None
+        self.weights: torch.Tensor | None = None
+        self.message: str | None = None
+        self._cache: dict = {}
+
+        wide = {"description_width": "initial"}
+        self.text = widgets.Text(value=text, description="text", continuous_update=False,
+                                 layout=widgets.Layout(width="28em"))
+        self.head = widgets.IntText(value=0, description=f"head (0-{n_heads - 1})", style=wide,
+                                    layout=widgets.Layout(width="9em"))
+        self.layer = widgets.IntText(value=0, description=f"layer (0-{n_layers - 1})",
+                                     style=wide, layout=widgets.Layout(width="9em"))
+        self.causal = widgets.Checkbox(value=True, description="causal mask (decoder)")
+        self.scaled = widgets.Checkbox(value=True, description="scale by 1/sqrt(head_size)")
+        self.scale = widgets.FloatLogSlider(value=1.0, base=10, min=math.log10(SCALE_RANGE[0]),
+                                            max=math.log10(SCALE_RANGE[1]), step=0.05,
+                                            description="extra scale", style=wide,
+                                            continuous_update=False, readout_format=".2f")
+        self.status = widgets.HTML()
+        self.plot = widgets.Output()
+        selectors = [self.head] + ([self.layer] if n_layers > 1 else [])
+        self.widget = widgets.VBox([
+            widgets.HBox([self.text, *selectors]),
+            widgets.HBox([self.causal, self.scaled]),
+            self.scale, self.status, self.plot,
+        ])
+        for control in (self.text, self.head, self.layer, self.causal, self.scaled, self.scale):
+            control.observe(lambda _change: self.update(), names="value")
+        self.update()
+
+    def _ipython_display_(self):
+        from IPython.display import display
+
+        display(self.widget)
+
+    def _query_keys(self):
+        key = (self.text.value, self.layer.value, self.head.value)
+        if key not in self._cache:  # a new text, head or layer: ask the model again
+            self._cache = {key: query_keys(
+                self.tokenizer, self.qk_fn, self.text.value, layer=self.layer.value,
+                head=self.head.value, n_layers=self.n_layers, n_heads=self.n_heads,
+                max_length=self.max_length)}
+        return self._cache[key]
+
+    def update(self) -> None:
+        """Recompute the weights from the controls and redraw (called on every change)."""
+        try:
+            tokens, q, k = self._query_keys()
+        except ValueError as exc:
+            self.tokens, self.weights, self.message = None, None, str(exc)
+            self.status.value = f"<b style='color:#b00020'>{html.escape(self.message)}</b>"
+            self.plot.clear_output()
+            return
+        causal, scaled, scale = self.causal.value, self.scaled.value, self.scale.value
+        self.tokens, self.message = tokens, None
+        self.weights = attention_weights(q, k, causal=causal, scaled=scaled, scale=scale)
+        last = self.weights[-1]
+        factor = scale * (q.shape[-1] ** -0.5 if scaled else 1.0)
+        self.status.value = (
+            f"scores multiplied by {factor:.3g} (head_size {q.shape[-1]}). Row of the last "
+            f"token {show_token(tokens[-1])!r}: largest weight {last.max().item():.2f}, "
+            f"entropy {row_entropy(last).item():.2f} nats (uniform over {len(tokens)} "
+            f"tokens: {math.log(len(tokens)):.2f}; one-hot: 0)."
+        )
+        if self.draw:
+            self._draw(tokens, q, k)
+
+    def _draw(self, tokens, q, k) -> None:
+        import matplotlib.pyplot as plt
+        from IPython.display import display
+
+        causal, scaled = self.causal.value, self.scaled.value
+        scales = torch.logspace(math.log10(SCALE_RANGE[0]), math.log10(SCALE_RANGE[1]), 60)
+        top, entropy = saturation_curve(q, k, scales, causal=causal, scaled=scaled)
+        fig, (heat, curve) = plt.subplots(1, 2, figsize=(12, 5),
+                                          gridspec_kw={"width_ratios": [1.3, 1]})
+        where = f"layer {self.layer.value}, head {self.head.value}" if self.n_layers > 1 \
+            else f"head {self.head.value}"
+        mode = ("causal" if causal else "no mask") + (", scaled" if scaled else ", unscaled")
+        plot_attention(heat, self.weights, tokens, f"Attention weights ({where}; {mode})")
+        curve.semilogx(scales, top, label="largest weight")
+        curve.semilogx(scales, entropy / math.log(len(tokens)),
+                       label="entropy / ln(T)  (1 = uniform)")
+        curve.axvline(self.scale.value, color="grey", linestyle="--", label="current scale")
+        curve.set_ylim(-0.02, 1.02)
+        curve.set_xlabel("extra scale on the scores (log axis)")
+        curve.set_ylabel("value")
+        curve.set_title("Softmax saturation, last token's row")
+        curve.legend(loc="center left")
+        fig.tight_layout()
+        plt.close(fig)  # shown once, below; not again by the inline backend
+        with self.plot:
+            self.plot.clear_output(wait=True)
+            display(fig)
+
+
+def attention_explorer(tokenizer, qk_fn: QKFunction, n_heads: int, n_layers: int = 1,
+                       text: str = "To be, or not to be", max_length: int | None = None,
+                       draw: bool = True) -> AttentionExplorer:
+    """Build the explorer (see the module docstring); the notebook displays what it returns.
+
+    tokenizer: has encode(str) -> list[int] (ValueError or KeyError on unknown characters)
+        and decode(list[int]) -> str, like lecture_utils.chars.CharTokenizer.
+    qk_fn: qk_fn(idx, layer, head) -> (q, k), idx a (1, T) LongTensor, q and k (T, head_size).
+    max_length: the longest text the model accepts (its block_size), or None.
+    draw: False skips the plots (tests); the weights and messages are computed all the same.
+    """
+    return AttentionExplorer(tokenizer, qk_fn, n_heads, n_layers, text, max_length, draw)
