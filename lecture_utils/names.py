@@ -19,6 +19,21 @@ def build_vocab(words):
     return stoi, itos
 
 
+def sample_name(next_char_probs, itos, block_size, generator, max_length=50):
+    """Draw one name: feed the last `block_size` indices to `next_char_probs`, which returns
+    the probabilities of the next character, until '.' (index 0) is drawn."""
+    context = [0] * block_size
+    out = []
+    while len(out) < max_length:
+        probs = next_char_probs(torch.tensor([context]))
+        ix = torch.multinomial(probs.view(-1), num_samples=1, generator=generator).item()
+        if ix == 0:
+            break
+        out.append(itos[ix])
+        context = context[1:] + [ix]
+    return "".join(out)
+
+
 def build_dataset(words, block_size, stoi):
     """X holds every context of `block_size` characters, Y the character that follows it."""
     X, Y = [], []
@@ -38,18 +53,3 @@ def split_words(words, seed=42):
     random.Random(seed).shuffle(words)
     n1, n2 = int(0.8 * len(words)), int(0.9 * len(words))
     return words[:n1], words[n1:n2], words[n2:]
-
-
-def sample_name(next_char_probs, itos, block_size, generator, max_length=50):
-    """Draw one name: feed the last `block_size` indices to `next_char_probs`, which returns
-    the probabilities of the next character, until '.' (index 0) is drawn."""
-    context = [0] * block_size
-    out = []
-    while len(out) < max_length:
-        probs = next_char_probs(torch.tensor([context]))
-        ix = torch.multinomial(probs.view(-1), num_samples=1, generator=generator).item()
-        if ix == 0:
-            break
-        out.append(itos[ix])
-        context = context[1:] + [ix]
-    return "".join(out)
