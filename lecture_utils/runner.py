@@ -16,11 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
 from .course import Notebook, check_profile
 from .metrics import read_metrics
 
 RUNS_DIR = Path(__file__).resolve().parent.parent / "runs"
+# No lecture cell runs this long on a 2-core CPU; a cell that does is reported, not waited on.
+CELL_TIMEOUT_SECONDS = 1800
 
 
 @dataclass
@@ -90,9 +93,12 @@ def execute(notebook: Notebook, profile: str, output_dir: Path, progress: bool =
             cwd=str(notebook.path.parent),
             kernel_name="python3",
             progress_bar=progress,
+            execution_timeout=CELL_TIMEOUT_SECONDS,
         )
     except papermill.PapermillExecutionError as exc:
         error = f"cell {exc.exec_count} raised {exc.ename}: {exc.evalue}"
+    except (CellTimeoutError, DeadKernelError) as exc:
+        error = f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
     seconds = time.perf_counter() - start
     result = Result(notebook, profile, output, seconds, error)
     if output.exists():

@@ -88,3 +88,11 @@ def test_write_back_shows_each_progress_bar_finished(make_notebook, tmp_path):
     nb = nbformat.read(str(path), as_version=4)
     (bar,) = [out for out in nb.cells[2].outputs if "application/vnd.jupyter.widget-view+json" in out.data]
     assert bar.data["text/plain"].startswith("training: 100%|██████████| 100/100 [")
+
+
+def test_a_cell_that_never_finishes_is_reported_not_waited_on(make_notebook, tmp_path, monkeypatch):
+    monkeypatch.setattr("lecture_utils.runner.CELL_TIMEOUT_SECONDS", 2)
+    notebook = toy(make_notebook("00_toy", "steps = 100", "import time\ntime.sleep(60)"))
+    result = execute(notebook, "quick", tmp_path / "out", progress=False)
+    assert result.error.startswith("CellTimeoutError")
+    assert result.seconds < 50
