@@ -147,6 +147,11 @@ def write_back(result: Result) -> None:
     nbformat.write(nb, str(result.notebook.path))
 
 
+def shown(number: float) -> str:
+    """Counts in full with thousands separators (1,003,854), losses to 6 significant digits."""
+    return f"{int(number):,}" if float(number).is_integer() else f"{number:.6g}"
+
+
 def table(results: list[Result]) -> str:
     from tabulate import tabulate
 
@@ -157,8 +162,8 @@ def table(results: list[Result]) -> str:
         if result.error:
             rows.append([result.notebook.name, "(run)", "", "", result.error, wall, "FAIL"])
         for check in result.checks:
-            value = "missing" if check.value is None else f"{check.value:.6g}"
-            expected = "" if check.expected is None else f"[{check.expected[0]:g}, {check.expected[1]:g}]"
+            value = "missing" if check.value is None else shown(check.value)
+            expected = "" if check.expected is None else "[{}, {}]".format(*map(shown, check.expected))
             if check.expected is None and check.value is not None:
                 verdict = "(info)"
             else:
