@@ -21,7 +21,7 @@ import torch
 from tabulate import tabulate
 
 from lecture_utils.chars import CharTokenizer, split_data
-from lecture_utils.data import load_text
+from lecture_utils.course.data import load_text
 from lecture_utils.gpt import CONFIGS, GPT, count_parameters, train
 
 REFERENCES = {

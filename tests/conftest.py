@@ -5,8 +5,8 @@ asserts the lecture-level ranges (CI does this through `python -m lecture_utils 
 import nbformat
 import pytest
 
-from lecture_utils.colab import SETUP_CELL
-from lecture_utils.course import PROFILES
+from lecture_utils.course.catalog import PROFILES
+from lecture_utils.course.colab import SETUP_CELL
 
 
 def pytest_addoption(parser):

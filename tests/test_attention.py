@@ -8,8 +8,8 @@ import torch
 import torch.nn.functional as F
 
 from lecture_utils.attention import attention, attention_weights, causal_mask, row_entropy
-from lecture_utils.attention_explorer import attention_explorer, text_attention
 from lecture_utils.chars import CharTokenizer
+from lecture_utils.widgets.attention import attention_explorer, text_attention
 
 
 def randn(*shape, seed=0):

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from lecture_utils.chars import CharTokenizer, get_batch, split_data
-from lecture_utils.data import DataError, load_text
+from lecture_utils.course.data import DataError, load_text
 
 
 @pytest.fixture(scope="module")

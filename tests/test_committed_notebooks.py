@@ -7,10 +7,10 @@ import re
 import nbformat
 import pytest
 
-from lecture_utils.colab import SETUP_CELL
-from lecture_utils.course import load_course
-from lecture_utils.metrics import read_metrics
-from lecture_utils.runner import check_metrics
+from lecture_utils.course.catalog import load_course
+from lecture_utils.course.colab import SETUP_CELL
+from lecture_utils.course.metrics import read_metrics
+from lecture_utils.course.runner import check_metrics
 
 WRITTEN = [nb for nb in load_course().values() if nb.path.exists()]
 MACHINE_PATH = re.compile(r"/(root|tmp|home|work|Users)/|site-packages|\\Users\\")

@@ -11,7 +11,7 @@ import sys
 import papermill
 import pytest
 
-from lecture_utils.course import load_course
+from lecture_utils.course.catalog import load_course
 
 WRITTEN = [nb for nb in load_course().values() if nb.path.exists()]
 

@@ -4,8 +4,8 @@
 import nbformat
 import pytest
 
-from lecture_utils.course import load_course
-from lecture_utils.runner import execute
+from lecture_utils.course.catalog import load_course
+from lecture_utils.course.runner import execute
 
 WRITTEN = [nb for nb in load_course().values() if nb.path.exists()]
 

@@ -4,8 +4,8 @@ for every notebook of the course."""
 import re
 from pathlib import Path
 
-from lecture_utils.colab import colab_badge
-from lecture_utils.course import load_course
+from lecture_utils.course.catalog import load_course
+from lecture_utils.course.colab import colab_badge
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -5,7 +5,7 @@ import ast
 import nbformat
 import pytest
 
-from lecture_utils.course import PROFILES, CourseError, check_profile, find_notebooks, load_course
+from lecture_utils.course.catalog import PROFILES, CourseError, check_profile, find_notebooks, load_course
 
 COURSE = load_course()
 WRITTEN = [nb for nb in COURSE.values() if nb.path.exists()]

@@ -5,7 +5,7 @@ import math
 import nbformat
 import pytest
 
-from lecture_utils import metrics
+from lecture_utils.course import metrics
 
 
 @pytest.fixture

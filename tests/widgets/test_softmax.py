@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from lecture_utils.widgets_softmax import SoftmaxExplorer, TemperatureSampler
+from lecture_utils.widgets.softmax import SoftmaxExplorer, TemperatureSampler
 
 ITOS = dict(enumerate(".abcdefghijklmnopqrstuvwxyz"))
 

@@ -19,8 +19,8 @@ import math
 import ipywidgets as widgets
 import torch
 
-from .names import sample_name
-from .softmax import softmax_with_temperature
+from ..names import sample_name
+from ..softmax import softmax_with_temperature
 
 BAR_WIDTH = 300  # pixels for probability 1
 

@@ -3,11 +3,11 @@
 import nbformat
 import pytest
 
-from lecture_utils.__main__ import main
-from lecture_utils.course import Metric, Notebook
-from lecture_utils.runner import execute, run_course, table, write_back
+from lecture_utils.course.catalog import Metric, Notebook
+from lecture_utils.course.cli import main
+from lecture_utils.course.runner import execute, run_course, table, write_back
 
-RECORD = "from lecture_utils.metrics import record\nrecord('loss', 1.0 / steps)"
+RECORD = "from lecture_utils.course.metrics import record\nrecord('loss', 1.0 / steps)"
 
 
 def toy(path, low=0.1, high=0.3):
@@ -91,7 +91,7 @@ def test_write_back_shows_each_progress_bar_finished(make_notebook, tmp_path):
 
 
 def test_a_cell_that_never_finishes_is_reported_not_waited_on(make_notebook, tmp_path, monkeypatch):
-    monkeypatch.setattr("lecture_utils.runner.CELL_TIMEOUT_SECONDS", 2)
+    monkeypatch.setattr("lecture_utils.course.runner.CELL_TIMEOUT_SECONDS", 2)
     notebook = toy(make_notebook("00_toy", "steps = 100", "import time\ntime.sleep(60)"))
     result = execute(notebook, "quick", tmp_path / "out", progress=False)
     assert result.error.startswith("CellTimeoutError")

@@ -6,7 +6,7 @@ import types
 
 import pytest
 
-from lecture_utils import colab, data
+from lecture_utils.course import colab, data
 
 
 @pytest.fixture

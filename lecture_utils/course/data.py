@@ -18,6 +18,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from .paths import CHECKOUT_DATA_DIR
+
 MIRROR_ENV = "LECTURE_DATA_DIR"
 CACHE_ENV = "LECTURE_CACHE_DIR"
 
@@ -66,9 +68,8 @@ def cache_dir() -> Path:
     package runs from a checkout, else ~/.cache/zero-to-hero."""
     if os.environ.get(CACHE_ENV):
         return Path(os.environ[CACHE_ENV]).expanduser()
-    checkout_data = Path(__file__).resolve().parent.parent / "data"
-    if checkout_data.is_dir() and os.access(checkout_data, os.W_OK):
-        return checkout_data
+    if CHECKOUT_DATA_DIR.is_dir() and os.access(CHECKOUT_DATA_DIR, os.W_OK):
+        return CHECKOUT_DATA_DIR
     return Path.home() / ".cache" / "zero-to-hero"
 
 

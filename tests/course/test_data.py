@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from lecture_utils import data
-from lecture_utils.data import DataError, Dataset
+from lecture_utils.course import data
+from lecture_utils.course.data import DataError, Dataset
 
 CONTENT = b"emma\nolivia\nava\n"
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from lecture_utils.params import (
+from lecture_utils.course.params import (
     ParameterError,
     check_choice,
     check_fraction,

@@ -25,7 +25,7 @@ from collections.abc import Callable
 
 import torch
 
-from .attention import attention_weights, row_entropy
+from ..attention import attention_weights, row_entropy
 
 QKFunction = Callable[[torch.Tensor, int, int], tuple[torch.Tensor, torch.Tensor]]
 

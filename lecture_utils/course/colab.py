@@ -20,7 +20,7 @@ if "google.colab" in sys.modules:
         [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "git+{REPOSITORY}"],
         check=True,
     )
-    from lecture_utils.data import data_path
+    from lecture_utils.course.data import data_path
 
     for dataset in ("names", "shakespeare"):
         data_path(dataset)"""

@@ -18,10 +18,10 @@ from pathlib import Path
 import nbformat
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-from .course import Notebook, check_profile
+from .catalog import Notebook, check_profile
 from .metrics import read_metrics
+from .paths import RUNS_DIR
 
-RUNS_DIR = Path(__file__).resolve().parent.parent / "runs"
 # No lecture cell runs this long on a 2-core CPU; a cell that does is reported, not waited on.
 CELL_TIMEOUT_SECONDS = 1800
 

@@ -6,9 +6,10 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .paths import NOTEBOOK_DIR
+
 PROFILES = ("quick", "full")
 COURSE_FILE = Path(__file__).with_name("course.toml")
-NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 
 
 class CourseError(ValueError):

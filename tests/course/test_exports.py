@@ -3,8 +3,8 @@ the source of truth: `python -m lecture_utils sync` updates the package)."""
 
 import pytest
 
-from lecture_utils.course import NOTEBOOK_DIR
-from lecture_utils.exports import module_definitions, notebook_exports
+from lecture_utils.course.catalog import NOTEBOOK_DIR
+from lecture_utils.course.exports import module_definitions, notebook_exports
 
 EXPORTS = notebook_exports()
 

@@ -17,9 +17,8 @@ from pathlib import Path
 
 import nbformat
 
-from .course import NOTEBOOK_DIR
+from .paths import NOTEBOOK_DIR, REPO_ROOT
 
-PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 MARKER = re.compile(r"^# Saved in (lecture_utils/[\w/]+\.py)")
 
 
@@ -60,7 +59,7 @@ def notebook_exports(notebook_dir: Path = NOTEBOOK_DIR) -> dict[str, list[tuple[
 
 
 def module_definitions(module: str) -> list[tuple[str, str]]:
-    path = PACKAGE_ROOT / module
+    path = REPO_ROOT / module
     return _definitions(path.read_text(encoding="utf-8"), module)
 
 
@@ -68,7 +67,7 @@ def sync(notebook_dir: Path = NOTEBOOK_DIR) -> list[str]:
     """Rewrite every saved-to module from its notebooks; returns the modules changed."""
     changed = []
     for module, definitions in notebook_exports(notebook_dir).items():
-        path = PACKAGE_ROOT / module
+        path = REPO_ROOT / module
         old = path.read_text(encoding="utf-8") if path.exists() else ""
         tree = ast.parse(old)
         first_def = next((node for node in tree.body
