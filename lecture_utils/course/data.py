@@ -1,23 +1,32 @@
 """The course's two data sets: where they come from, and how to get them safely.
 
-`load_text("names")` returns the file's text. The first call downloads it into a cache
-folder (a temporary file renamed into place, so an interrupted download never leaves half
-a file) and checks its sha256; later calls read the cached copy, checked again.
+`load_text("names")` returns the file's text; `data_path("names")` the path of a copy
+whose sha256 matches the registry below.
 
 Set LECTURE_DATA_DIR to a folder that already holds the files (CI points it at
-../shared/data) and nothing is downloaded. LECTURE_CACHE_DIR moves the cache.
+../shared/data) and nothing is downloaded; that folder is only ever read.
+
+Otherwise the files live in a cache folder: LECTURE_CACHE_DIR, else the checkout's data/,
+else ~/.cache/zero-to-hero. The cache only ever creates a file where nothing is; it never
+deletes or overwrites one. A missing file is downloaded into memory, checked, and only
+then written (to a temporary file in the same folder, renamed into place, mode 0644), so a
+wrong or interrupted download leaves nothing behind. Whatever already sits at a data
+set's name (a learner's own names.txt, an older version, a damaged copy, a folder, a
+symlink) is checked and left alone: if it fails, the error names the path and says to
+move it aside or to set LECTURE_DATA_DIR. Every file-system failure (permissions, a cache
+path that is a file, a full disk) is a DataError that names the path and what to do.
 """
 
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
-import tempfile
-import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from .files import write_atomically
 from .paths import CHECKOUT_DATA_DIR
 
 MIRROR_ENV = "LECTURE_DATA_DIR"
@@ -81,33 +90,53 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _check(path: Path, ds: Dataset) -> None:
-    actual = sha256_of(path)
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
+def _mismatch(actual: str, ds: Dataset) -> str:
+    return f"failed its checksum (sha256 {actual[:12]}..., expected {ds.sha256[:12]}...)"
+
+
+def _verify(path: Path, ds: Dataset, what_to_do: str) -> None:
+    """Raise a DataError naming `path` unless it is a readable, matching copy of `ds`."""
+    try:
+        actual = sha256_of(path)
+    except OSError as exc:
+        raise DataError(f"Could not read {path} ({_reason(exc)}). {what_to_do}") from exc
     if actual != ds.sha256:
         raise DataError(
-            f"{ds.filename} failed its checksum (sha256 {actual[:12]}..., expected "
-            f"{ds.sha256[:12]}...). The file is damaged or a different version. "
-            f"Replace it with a fresh copy of {ds.url}."
+            f"{path} {_mismatch(actual, ds)}: it is damaged, a different version, or another "
+            f"file of the same name. {what_to_do}"
         )
 
 
 def _download(ds: Dataset, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{ds.filename}.", dir=target.parent)
-    tmp = Path(tmp_name)
+    """Fetch `ds`, check it, and only then write it to `target` (which does not exist)."""
+    offline_hint = f"put {ds.filename} in a folder and set {MIRROR_ENV} to that folder"
     try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(ds.url, timeout=30) as response:
-            while block := response.read(1 << 16):
-                out.write(block)
-        _check(tmp, ds)  # a bad download is deleted below, never renamed into the cache
-        os.replace(tmp, target)
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        with urllib.request.urlopen(ds.url, timeout=30) as response:
+            content = response.read()
+    except (OSError, http.client.HTTPException) as exc:  # URLError and timeouts are OSErrors
         raise DataError(
             f"Could not download {ds.filename} from {ds.url} ({exc}). If this machine is "
-            f"offline, put {ds.filename} in a folder and set {MIRROR_ENV} to that folder."
+            f"offline, {offline_hint}."
         ) from exc
-    finally:
-        tmp.unlink(missing_ok=True)
+    actual = hashlib.sha256(content).hexdigest()
+    if actual != ds.sha256:
+        raise DataError(
+            f"The download of {ds.url} {_mismatch(actual, ds)}; nothing was saved. "
+            f"Try again later, or {offline_hint}."
+        )
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(target, content)
+    except OSError as exc:
+        raise DataError(
+            f"Could not save {ds.filename} in the cache folder {target.parent} "
+            f"({_reason(exc)}). Make it a folder you can write to, with free disk space, "
+            f"or set {CACHE_ENV} to another folder."
+        ) from exc
 
 
 def data_path(name: str) -> Path:
@@ -116,21 +145,24 @@ def data_path(name: str) -> Path:
     mirror = os.environ.get(MIRROR_ENV)
     if mirror:
         path = Path(mirror).expanduser() / ds.filename
-        if not path.is_file():
+        if not os.path.lexists(path):
             raise DataError(
                 f"{MIRROR_ENV} is set to {mirror!r}, but {ds.filename} is not in it. Copy "
                 f"{ds.url} there, or unset {MIRROR_ENV} to download into the cache."
             )
-        _check(path, ds)
+        _verify(path, ds, f"Replace it with a fresh copy of {ds.url}, or unset {MIRROR_ENV}.")
         return path
     path = cache_dir() / ds.filename
-    if path.is_file():
-        try:
-            _check(path, ds)
-            return path
-        except DataError:
-            path.unlink()  # a damaged cached copy is replaced by a fresh download
-    _download(ds, path)
+    # Anything at that name, even a broken symlink, may be the learner's: check, never replace.
+    if os.path.lexists(path):
+        _verify(
+            path, ds,
+            f"It was left as it is. Move it aside or delete it yourself, and the next load "
+            f"downloads a fresh copy of {ds.url}; offline, set {MIRROR_ENV} to a folder "
+            f"that holds a good {ds.filename} instead.",
+        )
+    else:
+        _download(ds, path)
     return path
 
 
