@@ -1,6 +1,7 @@
-"""An interactive look at attention weights (notebook 07 on a fresh head, 08 on the trained GPT).
+"""An interactive look at attention weights (notebook 07 on a fresh head, 08 on the trained GPT),
+hand-written on `widgets.base.Explorer` (controls on top, one output below).
 
-    attention_explorer(tokenizer, qk_fn, n_heads, n_layers=1, text="To be, or not to be")
+    AttentionExplorer(tokenizer, qk_fn, n_heads, n_layers=1, text="To be, or not to be")
 
 `qk_fn(idx, layer, head)` receives the encoded text as a LongTensor of shape (1, T) and
 returns that head's queries and keys, each of shape (T, head_size). The explorer shows the
@@ -10,22 +11,25 @@ as the scores grow: the largest weight and the entropy of the last token's row o
 whole range of the scale slider. Controls: the text, head (and layer) numbers, the causal
 mask, the 1/sqrt(head_size) scaling, and an extra scale on the scores.
 
-Only core ipywidgets (Text, IntText, Checkbox, FloatLogSlider, HTML, Output) and
-matplotlib, so JupyterLab and Colab both render it. Bad input (empty text, characters
-outside the vocabulary, a head or layer number out of range, a text longer than the model's
-context) shows a message under the controls instead of a traceback. `text_attention` does
-the same validation and computation without any widget, raising ValueError.
+Only core ipywidgets (Text, IntText, Checkbox, FloatLogSlider, Output) and matplotlib, so
+JupyterLab and Colab both render it. Bad input (empty text, characters outside the
+vocabulary, a head or layer number out of range, a text longer than the model's context)
+shows a message in the widget instead of a traceback. `text_attention` does the same
+validation and computation without any widget, raising ValueError; `plot_attention` draws
+the heat map on any matplotlib axes.
 """
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Callable
 
+import ipywidgets as widgets
 import torch
+from matplotlib.figure import Figure
 
 from ..attention import attention_weights, row_entropy
+from .base import Explorer, note
 
 QKFunction = Callable[[torch.Tensor, int, int], tuple[torch.Tensor, torch.Tensor]]
 
@@ -119,25 +123,30 @@ def plot_attention(ax, weights: torch.Tensor, tokens: list[str], title: str = ""
                         fontsize=7, color="white" if w > 0.6 else "black")
 
 
-class AttentionExplorer:
-    """The explorer: `widget` is what the notebook shows. After every change, `tokens`,
-    `weights` ((T, T) tensor) and `message` (None, or the text shown for bad input) hold
-    what is on screen, so it can be tested without a browser."""
+class AttentionExplorer(Explorer):
+    """One head's attention on a text, with its controls (see the module docstring).
+
+    tokenizer: has encode(str) -> list[int] (ValueError or KeyError on unknown characters)
+        and decode(list[int]) -> str, like lecture_utils.chars.CharTokenizer.
+    qk_fn: qk_fn(idx, layer, head) -> (q, k), idx a (1, T) LongTensor, q and k (T, head_size).
+    max_length: the longest text the model accepts (its block_size), or None.
+    draw: False skips the plots (tests); the weights and messages are computed all the same.
+
+    After every change `tokens` and `weights` ((T, T) tensor) hold what is on screen (None
+    while the input is bad, `message` then says why), so it can be tested without a browser.
+    """
+
+    results = ("tokens", "weights")
 
     def __init__(self, tokenizer, qk_fn: QKFunction, n_heads: int, n_layers: int = 1,
                  text: str = "To be, or not to be", max_length: int | None = None,
                  draw: bool = True):
-        import ipywidgets as widgets
-
         for name, count in (("n_heads", n_heads), ("n_layers", n_layers)):
             if isinstance(count, bool) or not isinstance(count, int) or count < 1:
                 raise ValueError(f"{name} must be a whole number of at least 1, got {count!r}.")
         self.tokenizer, self.qk_fn = tokenizer, qk_fn
         self.n_heads, self.n_layers, self.max_length = n_heads, n_layers, max_length
         self.draw = draw
-        self.tokens: list[str] | None = None
-        self.weights: torch.Tensor | None = None
-        self.message: str | None = None
         self._cache: dict = {}
 
         wide = {"description_width": "initial"}
@@ -153,22 +162,18 @@ class AttentionExplorer:
                                             max=math.log10(SCALE_RANGE[1]), step=0.05,
                                             description="extra scale", style=wide,
                                             continuous_update=False, readout_format=".2f")
-        self.status = widgets.HTML()
-        self.plot = widgets.Output()
         selectors = [self.head] + ([self.layer] if n_layers > 1 else [])
-        self.widget = widgets.VBox([
-            widgets.HBox([self.text, *selectors]),
-            widgets.HBox([self.causal, self.scaled]),
-            self.scale, self.status, self.plot,
-        ])
-        for control in (self.text, self.head, self.layer, self.causal, self.scaled, self.scale):
-            control.observe(lambda _change: self.update(), names="value")
-        self.update()
+        rows = [widgets.HBox([self.text, *selectors]),
+                widgets.HBox([self.causal, self.scaled]),
+                self.scale]
+        super().__init__([self.text, self.head, self.layer, self.causal, self.scaled, self.scale],
+                         rows)
 
-    def _ipython_display_(self):
-        from IPython.display import display
-
-        display(self.widget)
+    def summary(self) -> str:
+        heads = f"{self.n_heads} head{'s' if self.n_heads != 1 else ''}"
+        if self.n_layers > 1:
+            heads = f"{self.n_layers} layers x {heads}"
+        return f"attention weights of {heads} on a text you type"
 
     def _query_keys(self):
         key = (self.text.value, self.layer.value, self.head.value)
@@ -179,38 +184,28 @@ class AttentionExplorer:
                 max_length=self.max_length)}
         return self._cache[key]
 
-    def update(self) -> None:
-        """Recompute the weights from the controls and redraw (called on every change)."""
-        try:
-            tokens, q, k = self._query_keys()
-        except ValueError as exc:
-            self.tokens, self.weights, self.message = None, None, str(exc)
-            self.status.value = f"<b style='color:#b00020'>{html.escape(self.message)}</b>"
-            self.plot.clear_output()
-            return
+    def render(self) -> list:
+        tokens, q, k = self._query_keys()
         causal, scaled, scale = self.causal.value, self.scaled.value, self.scale.value
-        self.tokens, self.message = tokens, None
+        self.tokens = tokens
         self.weights = attention_weights(q, k, causal=causal, scaled=scaled, scale=scale)
         last = self.weights[-1]
         factor = scale * (q.shape[-1] ** -0.5 if scaled else 1.0)
-        self.status.value = (
+        readout = note(
             f"scores multiplied by {factor:.3g} (head_size {q.shape[-1]}). Row of the last "
             f"token {show_token(tokens[-1])!r}: largest weight {last.max().item():.2f}, "
             f"entropy {row_entropy(last).item():.2f} nats (uniform over {len(tokens)} "
             f"tokens: {math.log(len(tokens)):.2f}; one-hot: 0)."
         )
-        if self.draw:
-            self._draw(tokens, q, k)
+        return [readout, self._figure(tokens, q, k)] if self.draw else [readout]
 
-    def _draw(self, tokens, q, k) -> None:
-        import matplotlib.pyplot as plt
-        from IPython.display import display
-
+    def _figure(self, tokens, q, k) -> Figure:
         causal, scaled = self.causal.value, self.scaled.value
         scales = torch.logspace(math.log10(SCALE_RANGE[0]), math.log10(SCALE_RANGE[1]), 60)
         top, entropy = saturation_curve(q, k, scales, causal=causal, scaled=scaled)
-        fig, (heat, curve) = plt.subplots(1, 2, figsize=(12, 5),
-                                          gridspec_kw={"width_ratios": [1.3, 1]})
+        # a Figure outside pyplot: the inline backend never shows it a second time
+        fig = Figure(figsize=(12, 5), layout="tight")
+        heat, curve = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.3, 1]})
         where = f"layer {self.layer.value}, head {self.head.value}" if self.n_layers > 1 \
             else f"head {self.head.value}"
         mode = ("causal" if causal else "no mask") + (", scaled" if scaled else ", unscaled")
@@ -224,22 +219,4 @@ class AttentionExplorer:
         curve.set_ylabel("value")
         curve.set_title("Softmax saturation, last token's row")
         curve.legend(loc="center left")
-        fig.tight_layout()
-        plt.close(fig)  # shown once, below; not again by the inline backend
-        with self.plot:
-            self.plot.clear_output(wait=True)
-            display(fig)
-
-
-def attention_explorer(tokenizer, qk_fn: QKFunction, n_heads: int, n_layers: int = 1,
-                       text: str = "To be, or not to be", max_length: int | None = None,
-                       draw: bool = True) -> AttentionExplorer:
-    """Build the explorer (see the module docstring); the notebook displays what it returns.
-
-    tokenizer: has encode(str) -> list[int] (ValueError or KeyError on unknown characters)
-        and decode(list[int]) -> str, like lecture_utils.chars.CharTokenizer.
-    qk_fn: qk_fn(idx, layer, head) -> (q, k), idx a (1, T) LongTensor, q and k (T, head_size).
-    max_length: the longest text the model accepts (its block_size), or None.
-    draw: False skips the plots (tests); the weights and messages are computed all the same.
-    """
-    return AttentionExplorer(tokenizer, qk_fn, n_heads, n_layers, text, max_length, draw)
+        return fig

@@ -1,14 +1,15 @@
-"""The softmax explorers of notebook 03, built from core ipywidgets only (sliders, text
-boxes and HTML), so they render in JupyterLab, Jupyter Notebook and Colab alike.
+"""The softmax explorers of notebook 03, hand-written on `widgets.base.Explorer` (controls on
+top, one output below) from core ipywidgets only (sliders, text boxes), so they render in
+JupyterLab, Jupyter Notebook and Colab alike.
 
 - `SoftmaxExplorer`: a few logits and a temperature as sliders; shows each logit divided by
   the temperature, its exponential (the "count") and the resulting probability as a bar.
 - `TemperatureSampler`: a trained bigram model's next-character distribution after a chosen
   previous character, at a chosen temperature, and a few names sampled at that temperature.
 
-Both keep what they computed last (`probs`, and `names` for the sampler), so tests can set
-the controls and check the result without a browser. A bad value shows a message in the
-widget instead of raising.
+Both keep what they computed last (`probs`, and `names` for the sampler; None while the
+input is bad), so tests can set the controls and check the result without a browser. A bad
+value shows a message in the widget instead of raising.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import torch
 
 from ..names import sample_name
 from ..softmax import softmax_with_temperature
+from .base import Explorer, note
 
 BAR_WIDTH = 300  # pixels for probability 1
 
@@ -42,17 +44,15 @@ def _bars_html(labels, probs, columns=()) -> str:
             + "".join(rows) + "</table>")
 
 
-def _error_html(message: str) -> str:
-    return f"<p style='color:#b00020'><b>{html.escape(message)}</b></p>"
-
-
 def _temperature_slider(value: float) -> widgets.FloatLogSlider:
     return widgets.FloatLogSlider(value=value, base=10, min=-2, max=1, step=0.05,
                                   description="temperature", readout_format=".2f")
 
 
-class SoftmaxExplorer(widgets.VBox):
+class SoftmaxExplorer(Explorer):
     """Sliders for a few logits and a temperature; the softmax as bars, with exp-counts."""
+
+    results = ("probs",)
 
     def __init__(self, logits=(2.0, 1.0, 0.1, -1.0), labels=None, temperature=1.0):
         labels = list(labels) if labels is not None else [chr(ord("a") + i) for i in range(len(logits))]
@@ -66,46 +66,35 @@ class SoftmaxExplorer(widgets.VBox):
             for label, v in zip(labels, logits, strict=True)
         ]
         self.temperature = _temperature_slider(temperature)
-        self.table = widgets.HTML()
-        self.probs = None
-        super().__init__(children=[*self.logit_sliders, self.temperature, self.table])
-        for control in [*self.logit_sliders, self.temperature]:
-            control.observe(self._update, names="value")
-        self._update()
+        super().__init__([*self.logit_sliders, self.temperature])
 
-    def __repr__(self):  # what a static view of the notebook shows instead of the widget
-        return (f"SoftmaxExplorer: sliders for {len(self.logit_sliders)} logits and a "
-                f"temperature (run the notebook to use it)")
+    def summary(self) -> str:
+        return f"sliders for {len(self.logit_sliders)} logits and a temperature"
 
-    def _update(self, change=None):
+    def render(self) -> list:
         logits = torch.tensor([s.value for s in self.logit_sliders], dtype=torch.float64)
         temperature = self.temperature.value
-        try:
-            probs = softmax_with_temperature(logits, temperature)
-        except ValueError as exc:
-            self.probs = None
-            self.table.value = _error_html(str(exc))
-            return
-        self.probs = probs
+        self.probs = softmax_with_temperature(logits, temperature)
         scaled = [x / temperature for x in logits.tolist()]
         # exp of logit/T in double precision, only for display; the softmax itself subtracts
         # the largest logit first and never forms these (possibly huge) numbers
         counts = [math.exp(x) if x < 709 else math.inf for x in scaled]
-        total = sum(counts)
-        self.table.value = (
-            _bars_html(self.labels, probs, columns=[
+        return [
+            _bars_html(self.labels, self.probs, columns=[
                 ("logit / T", [f"{x:.2f}" for x in scaled]),
                 ("exp(logit / T)", [f"{c:.4g}" for c in counts]),
-            ])
-            + f"<p>sum of the exp-counts: {total:.4g}; probability = exp-count / sum.</p>"
-        )
+            ]),
+            note(f"sum of the exp-counts: {sum(counts):.4g}; probability = exp-count / sum."),
+        ]
 
 
-class TemperatureSampler(widgets.VBox):
+class TemperatureSampler(Explorer):
     """A bigram model's next-character distribution and sampled names at a temperature.
 
     `logits_table[i]` holds the logits of the character that follows character `i` (the
     trained W of notebook 03, or the log of a count table)."""
+
+    results = ("probs", "names")
 
     def __init__(self, logits_table, itos, previous=".", temperature=1.0, num_names=5,
                  seed=2147483647, max_length=30):
@@ -122,54 +111,32 @@ class TemperatureSampler(widgets.VBox):
         self.temperature = _temperature_slider(temperature)
         self.num_names = widgets.IntSlider(value=num_names, min=1, max=20, description="names")
         self.seed = widgets.IntText(value=seed, description="seed")
-        self.message = widgets.HTML()
-        self.table = widgets.HTML()
-        self.names_html = widgets.HTML()
-        self.probs = None
-        self.names = []
-        controls = [self.previous, self.temperature, self.num_names, self.seed]
-        super().__init__(children=[*controls, self.message, self.table, self.names_html])
-        for control in controls:
-            control.observe(self._update, names="value")
-        self._update()
+        super().__init__([self.previous, self.temperature, self.num_names, self.seed])
 
-    def __repr__(self):  # what a static view of the notebook shows instead of the widget
-        return ("TemperatureSampler: next-character probabilities and sampled names at a "
-                "temperature (run the notebook to use it)")
+    def summary(self) -> str:
+        return "next-character probabilities and sampled names at a temperature"
 
-    def _fail(self, message: str) -> None:
-        self.probs, self.names = None, []
-        self.message.value = _error_html(message)
-        self.table.value = self.names_html.value = ""
-
-    def _update(self, change=None):
+    def render(self) -> list:
         previous, temperature, seed = self.previous.value, self.temperature.value, self.seed.value
         if previous not in self.stoi:
             known = " ".join(self.itos[i] for i in sorted(self.itos))
-            self._fail(f"Unknown previous character {previous!r}. Type exactly one of: "
-                       f"{known} ('.' is the start of a name).")
-            return
+            raise ValueError(f"Unknown previous character {previous!r}. Type exactly one of: "
+                             f"{known} ('.' is the start of a name).")
         if seed < 0:
-            self._fail(f"seed must be 0 or more, got {seed}.")
-            return
-        try:
-            probs = softmax_with_temperature(self.logits_table[self.stoi[previous]], temperature)
-        except ValueError as exc:
-            self._fail(str(exc))
-            return
+            raise ValueError(f"seed must be 0 or more, got {seed}.")
+        self.probs = softmax_with_temperature(self.logits_table[self.stoi[previous]], temperature)
 
         def next_char_probs(context):
             return softmax_with_temperature(self.logits_table[context[0, -1]], temperature)
 
         generator = torch.Generator().manual_seed(seed)
-        names = [sample_name(next_char_probs, self.itos, 1, generator, self.max_length)
-                 for _ in range(self.num_names.value)]
-        self.probs, self.names = probs, names
-        self.message.value = (f"<p>Next character after <b>{html.escape(previous)}</b> at "
-                              f"temperature {temperature:.2f}:</p>")
+        self.names = [sample_name(next_char_probs, self.itos, 1, generator, self.max_length)
+                      for _ in range(self.num_names.value)]
         labels = [self.itos[i] for i in range(len(self.itos))]
-        self.table.value = _bars_html(labels, probs)
         shown = [html.escape(n) + (" (cut at max_length)" if len(n) == self.max_length else "")
-                 for n in names]
-        self.names_html.value = ("<p>Names sampled at this temperature: <b>"
-                                 + ", ".join(shown) + "</b></p>")
+                 for n in self.names]
+        return [
+            note(f"Next character after {previous!r} at temperature {temperature:.2f}:"),
+            _bars_html(labels, self.probs),
+            "<p>Names sampled at this temperature: <b>" + ", ".join(shown) + "</b></p>",
+        ]

@@ -5,6 +5,8 @@ import torch
 
 from lecture_utils.widgets.softmax import SoftmaxExplorer, TemperatureSampler
 
+from . import shown_html
+
 ITOS = dict(enumerate(".abcdefghijklmnopqrstuvwxyz"))
 
 
@@ -19,8 +21,8 @@ def test_explorer_shows_softmax_of_its_sliders():
                                                                           dtype=torch.float64), 0))
     explorer.logit_sliders[2].value = 4.0  # z becomes the most likely outcome
     assert explorer.probs.argmax().item() == 2
-    assert "4.00" in explorer.table.value  # logit / T column at T = 1
-    assert f"{explorer.probs[2].item():.4f}" in explorer.table.value
+    assert "4.00" in shown_html(explorer)  # logit / T column at T = 1
+    assert f"{explorer.probs[2].item():.4f}" in shown_html(explorer)
 
 
 def test_explorer_temperature_sharpens_and_flattens():
@@ -36,8 +38,8 @@ def test_explorer_temperature_sharpens_and_flattens():
 
 def test_explorer_shows_exp_counts_that_normalise_to_the_probabilities():
     explorer = SoftmaxExplorer(logits=(0.0, 1.0), labels=["p", "q"])
-    assert "2.718" in explorer.table.value  # exp(1) for q
-    assert "sum of the exp-counts: 3.718" in explorer.table.value
+    assert "2.718" in shown_html(explorer)  # exp(1) for q
+    assert "sum of the exp-counts: 3.718" in shown_html(explorer)
 
 
 def test_explorer_needs_one_label_per_logit():
@@ -69,7 +71,7 @@ def test_sampler_temperature_changes_the_distribution_and_the_names():
     assert sampler.probs[2].item() < p_b
     assert len(sampler.names) == 8
     assert all(set(name) <= set("abcdefghijklmnopqrstuvwxyz") for name in sampler.names)
-    assert all(name in sampler.names_html.value for name in sampler.names)
+    assert all(name in shown_html(sampler) for name in sampler.names)
 
 
 def test_sampler_is_reproducible_with_its_seed():
@@ -86,17 +88,19 @@ def test_sampler_is_reproducible_with_its_seed():
 def test_sampler_unknown_character_is_a_message_not_a_traceback(bad):
     sampler = TemperatureSampler(counts_table(), ITOS)
     sampler.previous.value = bad
-    assert sampler.probs is None and sampler.names == []
-    assert "Unknown previous character" in sampler.message.value
-    assert "Type exactly one of" in sampler.message.value
+    assert sampler.probs is None and sampler.names is None
+    assert sampler.message.startswith(f"Unknown previous character {bad!r}. Type exactly one of")
+    assert sampler.message in shown_html(sampler) and "Names sampled" not in shown_html(sampler)
     sampler.previous.value = "a"  # recovers once the value is fixed
-    assert sampler.probs is not None and "Unknown" not in sampler.message.value
+    assert sampler.message is None and sampler.probs is not None
+    assert "Unknown" not in shown_html(sampler) and "Names sampled" in shown_html(sampler)
 
 
 def test_sampler_negative_seed_is_a_message():
     sampler = TemperatureSampler(counts_table(), ITOS)
     sampler.seed.value = -5
-    assert "seed must be 0 or more" in sampler.message.value
+    assert sampler.message == "seed must be 0 or more, got -5."
+    assert sampler.message in shown_html(sampler)
 
 
 def test_sampler_checks_the_table_shape():
