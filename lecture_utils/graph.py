@@ -1,5 +1,7 @@
 """Drawing a micrograd expression graph with Graphviz: one box per value (label, data and
 grad) and one small circle per operation, inputs on the left, the result on the right.
+Hand-written for the package, not saved from a notebook: notebook 01 imports `draw_dot`
+to show the expressions it builds.
 
 The `graphviz` Python package only writes the DOT description; turning it into a picture
 needs Graphviz's `dot` program. Without it, a drawing still displays in a notebook: it

@@ -1,20 +1,14 @@
-"""micrograd (notebook 01): Value against torch.autograd, the lecture's reference numbers,
-deep graphs, numerical edge cases, the MLP and the graph drawing."""
+"""lecture_utils.micrograd (notebook 01): Value against torch.autograd, the lecture's
+reference numbers, deep graphs and numerical edge cases."""
 
 import math
-import random
-import shutil
 
-import graphviz
 import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lecture_utils import graph
-from lecture_utils.graph import draw_dot
 from lecture_utils.micrograd import Value, topological_order
-from lecture_utils.micrograd_nn import MLP, Layer, Neuron
 
 # ---------------------------------------------------------------------------------------
 # Random expressions, evaluated both by micrograd and by torch (float64).
@@ -221,100 +215,3 @@ def test_reverse_operations_with_numbers():
 
 def test_repr_shows_label_data_and_grad():
     assert repr(Value(2.5, label="w")) == "Value(w: data=2.5, grad=0)"
-
-
-# ---------------------------------------------------------------------------------------
-# Neuron, Layer, MLP.
-
-
-def test_mlp_parameter_counts():
-    assert len(MLP(3, [4, 4, 1], rng=random.Random(0)).parameters()) == 41
-    moons = MLP(2, [16, 16, 1], rng=random.Random(0), nonlin="relu", output_nonlin="linear",
-                random_bias=False)
-    assert len(moons.parameters()) == 337
-    assert all(n.b.data == 0.0 for layer in moons.layers for n in layer.neurons)
-    assert [n.nonlin for n in (moons.layers[0].neurons[0], moons.layers[-1].neurons[0])] == [
-        "relu", "linear"]
-
-
-def test_mlp_is_reproducible_from_its_rng():
-    first = MLP(3, [4, 1], rng=random.Random(7))
-    second = MLP(3, [4, 1], rng=random.Random(7))
-    assert [p.data for p in first.parameters()] == [p.data for p in second.parameters()]
-    assert all(-1 <= p.data <= 1 for p in first.parameters())
-
-
-def test_mlp_forward_and_gradients_match_torch():
-    model = MLP(3, [4, 4, 1], rng=random.Random(1))
-    x = [2.0, 3.0, -1.0]
-    out = model(x)
-    out.backward()
-    weights = [torch.tensor([[p.data for p in n.w] for n in layer.neurons], dtype=torch.float64,
-                            requires_grad=True) for layer in model.layers]
-    biases = [torch.tensor([n.b.data for n in layer.neurons], dtype=torch.float64,
-                           requires_grad=True) for layer in model.layers]
-    h = torch.tensor(x, dtype=torch.float64)
-    for W, b in zip(weights, biases, strict=True):
-        h = torch.tanh(W @ h + b)
-    h.sum().backward()
-    assert out.data == pytest.approx(h.item(), abs=1e-12)
-    for layer, W, b in zip(model.layers, weights, biases, strict=True):
-        for neuron, row in zip(layer.neurons, W.grad.tolist(), strict=True):
-            assert [p.grad for p in neuron.w] == pytest.approx(row)
-        assert [n.b.grad for n in layer.neurons] == pytest.approx(b.grad.tolist())
-
-
-def test_bad_network_arguments_are_clear_errors():
-    with pytest.raises(TypeError, match="random.Random"):
-        Neuron(2, rng=1337)
-    with pytest.raises(ValueError, match="nonlin must be one of"):
-        Layer(2, 3, rng=random.Random(0), nonlin="sigmoid")
-    with pytest.raises(ValueError, match="takes 2 inputs, got 3"):
-        Neuron(2, rng=random.Random(0))([1.0, 2.0, 3.0])
-
-
-# ---------------------------------------------------------------------------------------
-# Drawing.
-
-
-def _small_graph():
-    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
-    c = a * b + a
-    c.label = "c"
-    c.backward()
-    return c
-
-
-def test_drawing_holds_every_node_with_data_and_grad():
-    source = draw_dot(_small_graph()).source
-    assert "{ a | data 2.0000 | grad -2.0000 }" in source
-    assert "{ c | data -4.0000 | grad 1.0000 }" in source
-    assert source.count("shape=record") == 4  # a, b, a*b, c
-    assert draw_dot(_small_graph()).source == source  # the same text on every call
-
-
-def test_drawing_without_dot_shows_how_to_install_it(monkeypatch):
-    monkeypatch.setattr(shutil, "which", lambda name: None)
-    bundle = draw_dot(_small_graph())._repr_mimebundle_()
-    assert set(bundle) == {"text/plain"}
-    assert "apt-get install graphviz" in bundle["text/plain"]
-    assert "brew install graphviz" in bundle["text/plain"]
-    assert "digraph" in bundle["text/plain"]
-
-
-def test_drawing_when_dot_cannot_run(monkeypatch):
-    monkeypatch.setattr(graph, "dot_available", lambda: True)
-
-    def broken(*args, **kwargs):
-        raise graphviz.ExecutableNotFound(("dot",))
-
-    monkeypatch.setattr(graphviz.Digraph, "_repr_mimebundle_", broken)
-    bundle = draw_dot(_small_graph())._repr_mimebundle_()
-    assert "conda install graphviz" in bundle["text/plain"]
-
-
-@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot program is not installed")
-def test_drawing_renders_svg_and_png_with_dot():
-    drawing = draw_dot(_small_graph())
-    assert "<svg" in drawing._repr_mimebundle_()["image/svg+xml"]
-    assert drawing.pipe(format="png").startswith(b"\x89PNG")
