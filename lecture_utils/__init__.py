@@ -1,6 +1,8 @@
-"""Helpers shared by the Zero to Hero notebooks.
+"""Helpers shared by the Zero to Hero notebooks, in three kinds.
 
-Each module has one job: `data` fetches the data sets, `metrics` records results inside a
-notebook, `course` and `runner` execute the course, and the rest hold what a notebook has
-already built (its source of truth stays in that notebook; tests keep the two identical).
+The modules at this level hold what the notebooks teach and later notebooks import
+(`lecture_utils.micrograd`, `lecture_utils.gpt`, ...): generated from the notebooks by
+`python -m lecture_utils sync`, except the hand-written helpers `attention` and `graph`.
+`lecture_utils.widgets` holds the interactive explorers; `lecture_utils.course` the course
+machinery (the course file, the runner, sync, data sets, metrics, parameter checks, Colab).
 """
