@@ -1,47 +1,93 @@
-"""Command line: `python -m lecture_utils run --help`."""
+"""Command line: `python -m lecture_utils run --help`.
+
+Exit status: 0 when everything passed, 1 when a notebook failed, 2 for a request or a
+course file the tools refuse (the message says why), 130 when Ctrl-C stopped the run.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .catalog import PROFILES, CourseError, find_notebooks, load_course
-from .runner import run_course, table
+from .catalog import COURSE_FILE, PROFILES, CourseError, find_notebooks, load_course, unlisted_notebooks
+from .paths import NOTEBOOK_DIR
+
+if TYPE_CHECKING:
+    from .runner import Result
+
+INTERRUPTED_EXIT_STATUS = 130  # the shell's status for a program stopped by Ctrl-C (128 + SIGINT)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lecture_utils")
     commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("run", help="execute notebooks and check the metrics they record")
+    run = commands.add_parser(
+        "run", help="execute notebooks and check the metrics they record",
+        description="Execute notebooks in fresh kernels and check the metrics they record against "
+                    "course.toml. Exit status: 0 all passed, 1 a notebook failed, 2 a refused "
+                    "request, 130 stopped by Ctrl-C.")
     run.add_argument("notebooks", nargs="*", metavar="NOTEBOOK",
-                     help="names like 04_mlp, numbers like 04, or paths; default: all")
+                     help="a number (04), a name (04_mlp), or a path to a .ipynb file, which runs "
+                          "that file with the course entry of the same name; default: every "
+                          "notebook of the course")
     run.add_argument("--profile", default="quick", choices=PROFILES,
                      help="quick: ~30 s a notebook on a CPU; full: the lecture's settings")
-    run.add_argument("--output-dir", type=Path, help="where executed copies go (runs/<profile>)")
+    run.add_argument("--output-dir", type=Path,
+                     help="where executed copies go (default: runs/<profile>); never in notebooks/")
     run.add_argument("--write-back", action="store_true",
-                     help="with --profile full: replace the committed notebooks with passing runs")
+                     help="with --profile full: replace each notebook whose metrics all passed "
+                          "with its executed copy")
+    run.add_argument("--course", type=Path, metavar="FILE",
+                     help="run another course file, whose notebooks are the .ipynb files in its "
+                          "folder (default: lecture_utils/course/course.toml, notebooks in notebooks/)")
     commands.add_parser("sync", help="rewrite the package modules that notebooks save code to")
     args = parser.parse_args(argv)
-
-    if args.command == "sync":
-        from .exports import sync
-
-        changed = sync()
-        print("updated: " + ", ".join(changed) if changed else "every saved module is up to date")
-        return 0
-
     try:
-        notebooks = find_notebooks(args.notebooks, load_course())
+        return sync_modules() if args.command == "sync" else run_notebooks(args)
+    except CourseError as exc:
+        parser.exit(2, f"error: {exc}\n")
+    except KeyboardInterrupt:  # while loading the tools (the runner imports for seconds)
+        print("interrupted (Ctrl-C)", file=sys.stderr)
+        return INTERRUPTED_EXIT_STATUS
+
+
+def sync_modules() -> int:
+    from .exports import sync
+
+    changed = sync()
+    print("updated: " + ", ".join(changed) if changed else "every saved module is up to date")
+    return 0
+
+
+def run_notebooks(args: argparse.Namespace) -> int:
+    from .runner import Interrupted, run_course  # seconds of imports: inside main's Ctrl-C guard
+
+    notebook_dir = args.course.parent if args.course else NOTEBOOK_DIR
+    course = load_course(args.course or COURSE_FILE, notebook_dir)
+    notebooks = find_notebooks(args.notebooks, course)
+    try:
         results = run_course(notebooks, args.profile, args.output_dir, args.write_back)
-    except (CourseError, ValueError) as exc:
-        parser.error(str(exc))
-    print()
-    print(table(results))
-    failed = [r.notebook.name for r in results if not r.passed]
-    print(f"\n{len(results) - len(failed)} passed, {len(failed)} failed")
+    except Interrupted as stop:
+        summarise(stop.results, notebook_dir, course)
+        not_run = [nb.name for nb in notebooks[len(stop.results) + 1:]]
+        print(f"interrupted: {stop.notebook.name} (Ctrl-C)"
+              + (f"; not run: {', '.join(not_run)}" if not_run else ""))
+        return INTERRUPTED_EXIT_STATUS
+    failed = summarise(results, notebook_dir, course)
     return 1 if failed else 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def summarise(results: list[Result], notebook_dir: Path, course: dict) -> int:
+    """Print the table of results and the counts; returns how many notebooks failed."""
+    from .runner import table
+
+    if results:
+        print()
+        print(table(results))
+    for path in unlisted_notebooks(course, notebook_dir):
+        print(f"not in the course file, not run: {path.name}")
+    failed = sum(not result.passed for result in results)
+    print(f"\n{len(results) - failed} passed, {failed} failed")
+    return failed

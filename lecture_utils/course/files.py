@@ -20,10 +20,16 @@ def write_atomically(path: str | Path, content: str | bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(tmp_name, FILE_MODE)
-        os.replace(tmp_name, path)
+        move_into_place(tmp_name, path)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
+
+
+def move_into_place(finished: str | Path, path: str | Path) -> None:
+    """Rename the complete file `finished` (in the same folder) over `path`. It is synced to
+    disk first, so that a crash just after the rename cannot leave `path` empty."""
+    with open(finished, "rb+") as written:
+        os.fsync(written.fileno())
+    os.chmod(finished, FILE_MODE)
+    os.replace(finished, path)
