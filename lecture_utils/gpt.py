@@ -8,69 +8,11 @@ Generated from notebook 08_gpt by `python -m lecture_utils sync`: edit the cells
 each definition, not this file.
 """
 
-import copy
-import math
-import time
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
 from torch.nn import functional as F
-from tqdm.auto import tqdm
-
-import lecture_utils
-from lecture_utils.chars import get_batch
-
-
-# Generated from notebook 08_gpt, cell 10; edit the notebook, not this file.
-@dataclass(frozen=True)
-class GPTConfig:
-    """A model's shape and how to train it. `learning_rate` is the peak rate: without
-    `min_lr` it stays constant (the lecture's way); with `min_lr` it rises linearly over
-    `warmup_iters` steps, then follows half a cosine down to `min_lr` at `max_iters`."""
-
-    block_size: int  # the longest context, in characters
-    n_embd: int  # channels of the residual stream
-    n_heads: int
-    n_layers: int
-    dropout: float
-    batch_size: int
-    learning_rate: float
-    max_iters: int
-    warmup_iters: int = 0
-    min_lr: float | None = None
-    beta2: float = 0.999  # AdamW's second-moment decay
-    eval_interval: int = 500  # steps between two estimates of the loss
-    eval_iters: int = 200  # batches averaged by each estimate
-    vocab_size: int = 65
-    bf16: bool = False  # matrix multiplies in bfloat16 (weights stay float32)
-    fused_attention: bool = True  # F.scaled_dot_product_attention, or the spelled-out maths
-
-
-# Generated from notebook 08_gpt, cell 10; edit the notebook, not this file.
-def autocast(model, config):
-    """The context for forward passes: bfloat16 autocast when config.bf16, else a no-op."""
-    device_type = next(model.parameters()).device.type
-    return torch.autocast(device_type, dtype=torch.bfloat16, enabled=config.bf16)
-
-
-# Generated from notebook 08_gpt, cell 10; edit the notebook, not this file.
-@torch.no_grad()
-def estimate_loss(model, data, config, generator):
-    """The model's mean loss over `config.eval_iters` random batches of `data`, in eval mode."""
-    was_training = model.training
-    model.eval()  # dropout off
-    device = next(model.parameters()).device
-    x, y = get_batch(data, config.block_size, config.batch_size * config.eval_iters, generator)
-    rows = max(1, 32_768 // config.block_size)  # chunks per forward pass: bounded memory
-    total = 0.0
-    for start in range(0, len(x), rows):
-        xs, ys = x[start:start + rows].to(device), y[start:start + rows].to(device)
-        with autocast(model, config):
-            total += model(xs, ys)[1].item() * len(xs)
-    model.train(was_training)
-    return total / len(x)
 
 
 # Generated from notebook 08_gpt, cell 12; edit the notebook, not this file.
@@ -96,14 +38,24 @@ class LanguageModel(nn.Module):
         return F.cross_entropy(logits.view(B * T, C), targets.view(B * T))
 
     @torch.no_grad()
-    def generate(self, idx, max_new_tokens, generator):
-        """Extend every row of idx (B, T) by `max_new_tokens` characters sampled one by one."""
+    def generate(self, idx, max_new_tokens, generator, temperature=1.0, top_k=None):
+        """Extend every row of idx (B, T) by `max_new_tokens` characters sampled one by one
+        from softmax(logits / temperature), among the `top_k` likeliest if top_k is given."""
+        if temperature <= 0:
+            raise ValueError(f"temperature must be positive (1.0 samples the model's own "
+                             f"probabilities, less is more cautious), got {temperature}.")
+        if top_k is not None and top_k < 1:
+            raise ValueError(f"top_k must be None (every character) or at least 1, got {top_k}.")
         was_training = self.training
         self.eval()
         for _ in range(max_new_tokens):
             context = idx if self.block_size is None else idx[:, -self.block_size:]
             logits, _ = self(context)
-            probs = F.softmax(logits[:, -1, :], dim=-1)  # only the last position is new
+            logits = logits[:, -1, :] / temperature  # only the last position is new
+            if top_k is not None:
+                kth_largest = torch.topk(logits, min(top_k, logits.shape[-1])).values[:, [-1]]
+                logits = logits.masked_fill(logits < kth_largest, float("-inf"))
+            probs = F.softmax(logits, dim=-1)
             next_ids = torch.multinomial(probs.cpu(), num_samples=1, generator=generator)
             idx = torch.cat((idx, next_ids.to(idx.device)), dim=1)
         self.train(was_training)
@@ -146,57 +98,21 @@ class Head(nn.Module):
         return wei @ self.value(x)  # (B, T, head_size)
 
 
-# Generated from notebook 08_gpt, cell 34; edit the notebook, not this file.
-def learning_rate_at(step, config):
-    """The learning rate of `step`: constant, or linear warmup then cosine decay to min_lr."""
-    if config.min_lr is None:
-        return config.learning_rate
-    if step < config.warmup_iters:
-        return config.learning_rate * (step + 1) / config.warmup_iters
-    progress = (step - config.warmup_iters) / max(1, config.max_iters - config.warmup_iters)
-    cosine = 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))  # from 1 down to 0
-    return config.min_lr + (config.learning_rate - config.min_lr) * cosine
+# Generated from notebook 08_gpt, cell 32; edit the notebook, not this file.
+@dataclass(frozen=True)
+class GPTConfig:
+    """A model's shape, and what its forward pass needs besides; nothing about training."""
+
+    block_size: int  # the longest context, in characters
+    n_layers: int
+    n_heads: int
+    n_embd: int  # channels of the residual stream
+    vocab_size: int = 65
+    dropout: float = 0.0
+    fused_attention: bool = True  # F.scaled_dot_product_attention, or the spelled-out maths
 
 
-# Generated from notebook 08_gpt, cell 34; edit the notebook, not this file.
-def train(model, config, train_data, val_data, generator, eval_seed=0, progress=True):
-    """Train `model` with AdamW for `config.max_iters` steps and return its history: the steps
-    evaluated, train and val loss there, best_val and best_step, and the wall time in seconds
-    (evaluations included). The model ends with the weights of its lowest val loss."""
-    device = next(model.parameters()).device
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate,
-                                  betas=(0.9, config.beta2), fused=True)
-    history = {"step": [], "train": [], "val": [], "best_val": math.inf, "best_step": 0}
-    best_weights = None
-    start = time.perf_counter()
-    bar = tqdm(range(config.max_iters + 1), desc="training", disable=not progress,
-               mininterval=5, miniters=config.eval_interval)
-    for step in bar:
-        if step % config.eval_interval == 0 or step == config.max_iters:
-            losses = [estimate_loss(model, data, config, torch.Generator().manual_seed(eval_seed))
-                      for data in (train_data, val_data)]
-            for key, value in zip(("step", "train", "val"), [step, *losses], strict=True):
-                history[key].append(value)
-            if losses[1] < history["best_val"]:
-                history["best_val"], history["best_step"] = losses[1], step
-                best_weights = copy.deepcopy(model.state_dict())
-            bar.set_postfix(train=f"{losses[0]:.4f}", val=f"{losses[1]:.4f}", refresh=False)
-        if step == config.max_iters:
-            break
-        for group in optimizer.param_groups:
-            group["lr"] = learning_rate_at(step, config)
-        x, y = get_batch(train_data, config.block_size, config.batch_size, generator)
-        with autocast(model, config):
-            _, loss = model(x.to(device), y.to(device))
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-    model.load_state_dict(best_weights)
-    history["seconds"] = time.perf_counter() - start
-    return history
-
-
-# Generated from notebook 08_gpt, cell 38; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 40; edit the notebook, not this file.
 def check_heads(n_embd, n_heads):
     """Heads split the channels evenly: n_embd must be a multiple of n_heads."""
     if n_heads < 1 or n_embd % n_heads:
@@ -204,7 +120,7 @@ def check_heads(n_embd, n_heads):
                          f"head gets n_embd // n_heads channels. Change one of them.")
 
 
-# Generated from notebook 08_gpt, cell 38; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 40; edit the notebook, not this file.
 class MultiHeadAttention(nn.Module):
     """n_heads Heads side by side, each of size n_embd // n_heads; their concatenated outputs
     are mixed by one Linear layer, the projection back into the residual stream."""
@@ -223,7 +139,7 @@ class MultiHeadAttention(nn.Module):
         return self.dropout(self.proj(out))
 
 
-# Generated from notebook 08_gpt, cell 41; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 43; edit the notebook, not this file.
 class FeedForward(nn.Module):
     """Per position: Linear to 4 * n_embd, ReLU, Linear back to n_embd, dropout."""
 
@@ -240,7 +156,7 @@ class FeedForward(nn.Module):
         return self.net(x)
 
 
-# Generated from notebook 08_gpt, cell 46; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 48; edit the notebook, not this file.
 class LayerNorm(nn.Module):
     """BatchNorm's normalisation over the last dimension instead of the batch: each
     position's features get mean 0 and variance 1, then a learned gain and bias."""
@@ -257,7 +173,7 @@ class LayerNorm(nn.Module):
         return self.weight * (x - mean) / torch.sqrt(var + self.eps) + self.bias
 
 
-# Generated from notebook 08_gpt, cell 56; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 58; edit the notebook, not this file.
 class CausalSelfAttention(nn.Module):
     """MultiHeadAttention with the heads as a batch dimension: one Linear for every head's
     query, key and value, and one batched attention, (B, n_heads, T, head_size). fused=True
@@ -299,7 +215,7 @@ class CausalSelfAttention(nn.Module):
         self.proj.load_state_dict(mha.proj.state_dict())
 
 
-# Generated from notebook 08_gpt, cell 62; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 64; edit the notebook, not this file.
 class Block(nn.Module):
     """A pre-norm transformer block: x + attention(ln1(x)), then x + feed_forward(ln2(x))."""
 
@@ -315,7 +231,7 @@ class Block(nn.Module):
         return x + self.feed_forward(self.ln2(x))  # computation
 
 
-# Generated from notebook 08_gpt, cell 62; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 64; edit the notebook, not this file.
 class GPT(LanguageModel):
     """Token and position embeddings, n_layers Blocks, a final LayerNorm and lm_head."""
 
@@ -344,76 +260,9 @@ class GPT(LanguageModel):
         return logits, None if targets is None else self.loss(logits, targets)
 
 
-# Generated from notebook 08_gpt, cell 66; edit the notebook, not this file.
-CONFIGS = {
-    # the lecture's final model: about 1.48 after 15 minutes on a GPU
-    "lecture": GPTConfig(block_size=256, n_embd=384, n_heads=6, n_layers=6, dropout=0.2,
-                         batch_size=64, learning_rate=3e-4, max_iters=5000),
-    # the lecture's small model for CPUs: about 1.82
-    "small": GPTConfig(block_size=32, n_embd=64, n_heads=4, n_layers=4, dropout=0.0,
-                       batch_size=16, learning_rate=1e-3, max_iters=5000),
-    # ours, measured on a 2-core CPU: about 70 s of training (one thread) for about 1.68
-    "cpu": GPTConfig(block_size=64, n_embd=80, n_heads=4, n_layers=4, dropout=0.0,
-                     batch_size=32, learning_rate=5e-3, max_iters=1800, warmup_iters=50,
-                     min_lr=5e-4, beta2=0.99, eval_interval=300, eval_iters=20, bf16=True,
-                     fused_attention=False),
-}
-
-
-# Generated from notebook 08_gpt, cell 66; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 70; edit the notebook, not this file.
 def count_parameters(config):
-    """The GPT's parameter count for `config`, without allocating its weights."""
+    """The parameter count of a GPT of shape `config`, without allocating its weights."""
     with torch.device("meta"):  # shapes only: even a 10M-parameter model costs nothing
         model = GPT(config, generator=None)
     return sum(p.numel() for p in model.parameters())
-
-
-# Generated from notebook 08_gpt, cell 71; edit the notebook, not this file.
-class CheckpointError(RuntimeError):
-    """A checkpoint that cannot be used; the message says why."""
-
-
-# Generated from notebook 08_gpt, cell 71; edit the notebook, not this file.
-def checkpoint_dir():
-    """checkpoints/ at the repository root in a checkout (git ignores it), else in the
-    current folder (on Colab)."""
-    root = Path(lecture_utils.__file__).resolve().parent.parent
-    return root / "checkpoints" if (root / "pyproject.toml").is_file() else Path("checkpoints")
-
-
-# Generated from notebook 08_gpt, cell 71; edit the notebook, not this file.
-def save_checkpoint(path, model, config, seed, history):
-    """Save the weights with the configuration, seed and history they were trained with."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"config": asdict(config), "seed": seed, "history": history,
-                "model": model.state_dict()}, path)
-
-
-# Generated from notebook 08_gpt, cell 71; edit the notebook, not this file.
-def load_checkpoint(path, model, config, seed):
-    """Load the weights at `path` into `model` and return their history; CheckpointError
-    when the file is missing, unreadable, or from another configuration or seed."""
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"No checkpoint {path.name} yet.")
-    try:
-        saved = torch.load(path, map_location="cpu", weights_only=True)
-        saved_config, saved_seed = saved["config"], saved["seed"]
-        history, weights = saved["history"], saved["model"]
-    except Exception as exc:  # truncated or foreign files fail in many ways
-        raise CheckpointError(f"Checkpoint {path.name} cannot be read: it is damaged or not a "
-                              f"checkpoint of this notebook ({type(exc).__name__}).") from exc
-    wanted = {**asdict(config), "seed": seed}
-    found = {**saved_config, "seed": saved_seed}
-    differences = [f"{key} {found.get(key)!r} instead of {value!r}"
-                   for key, value in wanted.items() if found.get(key) != value]
-    if differences:
-        raise CheckpointError(f"Checkpoint {path.name} was trained with another "
-                              f"configuration: {', '.join(differences)}.")
-    try:
-        model.load_state_dict(weights)
-    except RuntimeError as exc:
-        raise CheckpointError(f"Checkpoint {path.name} does not fit the model: "
-                              f"{str(exc)[:120]}") from exc
-    return history

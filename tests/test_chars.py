@@ -30,14 +30,14 @@ def test_unknown_characters_are_named_in_the_message():
         tok.encode("axbz")
 
 
-def test_shakespeare_vocabulary_and_split(shakespeare):
+def test_shakespeare_round_trips_and_its_split_loses_nothing(shakespeare):
+    # Its vocabulary and split sizes are lecture figures: notebook 07 records them and
+    # course.toml guards them.
     tok = CharTokenizer(shakespeare)
-    assert tok.vocab_size == 65
-    assert "".join(tok.chars[:14]) == "\n !$&',-.3:;?A"
-    data = torch.tensor(tok.encode(shakespeare))
-    assert tok.decode(data[:1000]) == shakespeare[:1000]
+    ids = tok.encode(shakespeare)
+    assert tok.decode(ids) == shakespeare
+    data = torch.tensor(ids)
     train, val = split_data(data)
-    assert (len(train), len(val)) == (1_003_854, 111_540)
     assert torch.equal(torch.cat([train, val]), data)
 
 

@@ -10,13 +10,21 @@ import pytest
 from lecture_utils.course.catalog import load_course
 from lecture_utils.course.colab import SETUP_CELL
 from lecture_utils.course.metrics import read_metrics
+from lecture_utils.course.paths import NOTEBOOK_DIR
 from lecture_utils.course.runner import check_metrics
 
-WRITTEN = [nb for nb in load_course().values() if nb.path.exists()]
+COURSE = list(load_course().values())
 MACHINE_PATH = re.compile(r"/(root|tmp|home|work|Users)/|site-packages|\\Users\\")
 
 
-@pytest.fixture(params=WRITTEN, ids=[nb.name for nb in WRITTEN])
+def test_the_course_and_the_notebooks_folder_agree():
+    missing = [str(nb.path) for nb in COURSE if not nb.path.is_file()]
+    assert missing == [], "course.toml names notebooks that are missing"
+    unnamed = sorted({path.stem for path in NOTEBOOK_DIR.glob("*.ipynb")} - {nb.name for nb in COURSE})
+    assert unnamed == [], "notebooks/ holds notebooks that course.toml does not name"
+
+
+@pytest.fixture(params=COURSE, ids=[nb.name for nb in COURSE])
 def committed(request):
     notebook = request.param
     return notebook, nbformat.read(str(notebook.path), as_version=4)

@@ -1,7 +1,7 @@
-"""The GPT pieces of notebook 08 against torch.nn oracles, with tiny shapes: the batched
+"""The GPT model of notebook 08 against torch.nn oracles, with tiny shapes: the batched
 attention against the per-head modules and F.scaled_dot_product_attention, LayerNorm
-against nn.LayerNorm, the causal mask, parameter counts, a short seeded training run, the
-learning-rate schedule, and checkpoints (round trip, missing, corrupt, other config)."""
+against nn.LayerNorm, the causal mask, parameter counts from the shape alone, and sampling
+with a temperature and top-k. Training and checkpoints: test_gpt_training.py."""
 
 import math
 from dataclasses import replace
@@ -12,25 +12,17 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from lecture_utils.gpt import (
-    CONFIGS,
     GPT,
     BigramLanguageModel,
     CausalSelfAttention,
-    CheckpointError,
     GPTConfig,
     LayerNorm,
     MultiHeadAttention,
     count_parameters,
-    estimate_loss,
     init_weights,
-    learning_rate_at,
-    load_checkpoint,
-    save_checkpoint,
-    train,
 )
 
-TINY = GPTConfig(block_size=8, n_embd=16, n_heads=4, n_layers=2, dropout=0.0, batch_size=8,
-                 learning_rate=1e-2, max_iters=60, eval_interval=20, eval_iters=4, vocab_size=5)
+TINY = GPTConfig(block_size=8, n_layers=2, n_heads=4, n_embd=16, vocab_size=5)
 
 
 def generator(seed=0):
@@ -104,11 +96,21 @@ def test_context_longer_than_block_size_is_a_clear_error():
         GPT(TINY, generator())(torch.zeros((1, 9), dtype=torch.long))
 
 
-def test_parameter_counts_of_the_lecture_configs():
-    assert count_parameters(CONFIGS["lecture"]) == 10_788_929
-    assert count_parameters(CONFIGS["small"]) == 209_729  # the lecture's 0.2097M
-    model = GPT(TINY, generator())
-    assert count_parameters(TINY) == sum(p.numel() for p in model.parameters())
+@pytest.mark.parametrize("config", [
+    TINY,
+    replace(TINY, n_layers=3, vocab_size=7),
+    replace(TINY, block_size=4, n_heads=2, n_embd=8),
+    replace(TINY, dropout=0.3, fused_attention=False),
+])
+def test_count_parameters_from_the_shape_equals_a_real_model(config):
+    model = GPT(config, generator())
+    assert count_parameters(config) == sum(p.numel() for p in model.parameters())
+
+
+def test_count_parameters_depends_on_the_shape_only():
+    assert count_parameters(replace(TINY, dropout=0.5, fused_attention=False)) == count_parameters(TINY)
+    assert count_parameters(replace(TINY, n_heads=2)) == count_parameters(TINY)  # same matrices
+    assert count_parameters(replace(TINY, block_size=9)) == count_parameters(TINY) + 16
 
 
 def test_init_weights_is_fixed_by_the_generator():
@@ -133,77 +135,62 @@ def test_generate_extends_and_crops_the_context():
     assert torch.equal(out, again)
 
 
-def test_learning_rate_schedule():
-    constant = replace(TINY, max_iters=100)
-    assert learning_rate_at(0, constant) == learning_rate_at(99, constant) == 1e-2
-    schedule = replace(TINY, max_iters=100, warmup_iters=10, min_lr=1e-3)
-    assert learning_rate_at(0, schedule) == pytest.approx(1e-3)
-    assert learning_rate_at(9, schedule) == pytest.approx(1e-2)
-    assert learning_rate_at(55, schedule) == pytest.approx((1e-2 + 1e-3) / 2)
-    assert learning_rate_at(100, schedule) == pytest.approx(1e-3)
-    rates = [learning_rate_at(step, schedule) for step in range(10, 101)]
-    assert all(a >= b for a, b in zip(rates, rates[1:], strict=False))
-
-
-def pattern_data(length=2000):
-    """A repeating 5-symbol text: a model with context learns it almost perfectly."""
-    return torch.tensor([0, 1, 2, 3, 4, 2, 1] * (length // 7), dtype=torch.long)
-
-
-def test_seeded_training_run_learns_the_pattern_and_keeps_the_best():
-    data = pattern_data()
-    model = GPT(TINY, generator(16))
-    untrained = estimate_loss(model, data, TINY, generator(0))
-    history = train(model, TINY, data, data, generator(17), progress=False)
-    assert 1.3 < untrained < 2.0  # about ln(5) = 1.61
-    assert history["step"] == [0, 20, 40, 60]
-    assert history["best_val"] == min(history["val"]) < 0.3
-    assert history["best_step"] == history["step"][history["val"].index(history["best_val"])]
-    assert history["seconds"] > 0
-    # the model holds the best weights: re-estimating on the same batches gives best_val
-    assert estimate_loss(model, data, TINY, generator(0)) == pytest.approx(history["best_val"])
-    again = GPT(TINY, generator(16))
-    assert train(again, TINY, data, data, generator(17), progress=False)["val"] == history["val"]
-
-
-def test_estimate_loss_restores_training_mode():
-    model = GPT(replace(TINY, dropout=0.5), generator(18))
-    estimate_loss(model, pattern_data(), TINY, generator(0))
-    assert model.training
+def sample_as_before(model, idx, max_new_tokens, sampler):
+    """generate as it was before it had a temperature and top-k: the defaults must match it."""
     model.eval()
-    estimate_loss(model, pattern_data(), TINY, generator(0))
-    assert not model.training
+    with torch.no_grad():
+        for _ in range(max_new_tokens):
+            probs = F.softmax(model(idx[:, -model.block_size:])[0][:, -1, :], dim=-1)
+            idx = torch.cat((idx, torch.multinomial(probs, num_samples=1, generator=sampler)), dim=1)
+    return idx
 
 
-def test_checkpoint_round_trip(tmp_path):
-    path = tmp_path / "gpt.pt"
-    model = GPT(TINY, generator(19))
-    history = {"step": [0, 10], "train": [1.6, 1.2], "val": [1.6, 1.3], "best_val": 1.3,
-               "best_step": 10, "seconds": 1.5}
-    save_checkpoint(path, model, TINY, 1337, history)
-    assert torch.load(path, weights_only=True)["config"]["n_embd"] == 16  # plain data only
-    restored = GPT(TINY, generator(20))
-    assert load_checkpoint(path, restored, TINY, 1337) == history
-    for name, tensor in model.state_dict().items():
-        assert torch.equal(restored.state_dict()[name], tensor), name
+def greedy(model, idx, max_new_tokens):
+    model.eval()
+    with torch.no_grad():
+        for _ in range(max_new_tokens):
+            next_ids = model(idx[:, -model.block_size:])[0][:, -1, :].argmax(-1, keepdim=True)
+            idx = torch.cat((idx, next_ids), dim=1)
+    return idx
 
 
-def test_missing_corrupt_and_mismatched_checkpoints_are_clear_errors(tmp_path):
-    model = GPT(TINY, generator(21))
-    with pytest.raises(CheckpointError, match="No checkpoint missing.pt yet"):
-        load_checkpoint(tmp_path / "missing.pt", model, TINY, 1337)
-    corrupt = tmp_path / "corrupt.pt"
-    corrupt.write_bytes(b"\x00not a checkpoint")
-    with pytest.raises(CheckpointError, match="corrupt.pt cannot be read"):
-        load_checkpoint(corrupt, model, TINY, 1337)
-    good = tmp_path / "good.pt"
-    save_checkpoint(good, model, TINY, 1337, {"best_val": 1.0})
-    truncated = tmp_path / "truncated.pt"
-    truncated.write_bytes(good.read_bytes()[:200])
-    with pytest.raises(CheckpointError, match="truncated.pt cannot be read"):
-        load_checkpoint(truncated, model, TINY, 1337)
-    with pytest.raises(CheckpointError, match=r"another configuration: n_layers 2 instead of 3"):
-        load_checkpoint(good, GPT(replace(TINY, n_layers=3), generator()),
-                        replace(TINY, n_layers=3), 1337)
-    with pytest.raises(CheckpointError, match="seed 1337 instead of 7"):
-        load_checkpoint(good, model, TINY, 7)
+@pytest.mark.parametrize("seed", [16, 17])
+def test_generate_defaults_sample_exactly_as_before(seed):
+    model, start = GPT(TINY, generator(seed)), torch.zeros((3, 1), dtype=torch.long)
+    ours, reference = generator(seed), generator(seed)
+    out = model.generate(start, 20, ours, temperature=1.0, top_k=None)
+    assert torch.equal(out, sample_as_before(model, start, 20, reference))
+    assert torch.equal(ours.get_state(), reference.get_state())  # the same random draws used
+
+
+def test_top_k_1_and_a_temperature_near_0_are_greedy():
+    model = GPT(replace(TINY, vocab_size=65), generator(18))
+    init_weights(model, generator(18), std=0.5)  # distinct logits: no ties for the argmax
+    start = torch.randint(0, 65, (4, 2), generator=generator(19))
+    expected = greedy(model, start, 15)
+    assert torch.equal(model.generate(start, 15, generator(20), top_k=1), expected)
+    assert torch.equal(model.generate(start, 15, generator(21), temperature=1e-5), expected)
+    assert not torch.equal(model.generate(start, 15, generator(22)), expected)  # sampling differs
+
+
+def test_top_k_samples_among_the_k_likeliest_only():
+    bigram = BigramLanguageModel(65, generator(23))  # the next character's logits: one table row
+    out = bigram.generate(torch.zeros((8, 1), dtype=torch.long), 40, generator(24), top_k=3)
+    allowed = bigram.token_embedding_table.weight.topk(3, dim=-1).indices  # (65, 3)
+    for previous, following in zip(out[:, :-1].flatten(), out[:, 1:].flatten()):
+        assert following in allowed[previous]
+    assert len(out[:, 1:].unique()) > 3  # not the same three characters everywhere
+
+
+@pytest.mark.parametrize("temperature", [0, -1.0])
+def test_temperature_must_be_positive(temperature):
+    with pytest.raises(ValueError, match=f"temperature must be positive .*got {temperature}"):
+        GPT(TINY, generator()).generate(torch.zeros((1, 1), dtype=torch.long), 3, generator(),
+                                        temperature=temperature)
+
+
+@pytest.mark.parametrize("top_k", [0, -2])
+def test_top_k_must_be_at_least_1(top_k):
+    with pytest.raises(ValueError, match=f"top_k must be None .*or at least 1, got {top_k}"):
+        GPT(TINY, generator()).generate(torch.zeros((1, 1), dtype=torch.long), 3, generator(),
+                                        top_k=top_k)

@@ -70,7 +70,8 @@ GENERATED_MODULES = {
         "and the GPT itself, with its shape (`GPTConfig`) and `count_parameters`.",
     "lecture_utils/gpt_training.py":
         "The training of notebook 08's GPT: its settings, the loss estimate, the learning-rate "
-        "schedule, the training loop and checkpoints.",
+        "schedule, the training loop, the configurations, timing a step to estimate a run, and "
+        "checkpoints.",
 }
 
 MARKER = re.compile(r"#\s*saved in\b\s*(.*)", re.IGNORECASE)

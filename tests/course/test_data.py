@@ -198,12 +198,11 @@ def test_registry_matches_the_published_sizes():
 
 def test_the_real_data_sets_load_and_match_their_registry():
     for name in data.DATASETS:
-        path = data.data_path(name)
-        assert path.stat().st_size == data.DATASETS[name].size
+        assert data.data_path(name).stat().st_size == data.DATASETS[name].size
+    # Their statistics (how many names, how long, how many characters) are lecture figures:
+    # notebooks 02 and 07 record them and course.toml guards them.
     words = data.load_words()
-    assert len(words) == 32_033
-    assert min(map(len, words)) == 2 and max(map(len, words)) == 15
-    assert len(set(data.load_text("shakespeare"))) == 65
+    assert words and all(word.isalpha() and word.islower() for word in words)
 
 
 def test_cache_dir_follows_the_environment(monkeypatch, tmp_path):
