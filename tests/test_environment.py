@@ -43,6 +43,7 @@ def test_environment_yml_uses_python_3_11_and_provides_graphviz():
     assert "graphviz" in dependencies
 
 
-def test_pyproject_requires_python_3_11():
+def test_the_package_installs_on_any_python_from_3_11():
+    # Colab moves to each new Python within months: no upper bound, or its setup cell is refused
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    assert project["requires-python"] == ">=3.11,<3.12"
+    assert project["requires-python"] == ">=3.11"

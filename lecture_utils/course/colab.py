@@ -8,22 +8,34 @@ than a multi-GB reinstall of the pinned one) and fetches both data sets.
 """
 
 REPOSITORY = "https://github.com/zero-to-hero-notebooks/course"
+# The release whose package the notebooks need: "v" + the version in pyproject.toml (a test
+# checks). CONTRIBUTING.md says when to bump it and when to push the tag.
+PACKAGE_REF = "v0.2.0"
+# Installs another package instead (a wheel, a fork): CI's Colab test points it at a wheel.
+SOURCE_VARIABLE = "LECTURE_UTILS_SOURCE"
 
 SETUP_CELL = f"""\
 # Setup for Google Colab: install the course's helper package and fetch the data sets.
 # Anywhere else this cell does nothing (`pip install -e .` already made lecture_utils importable).
+import os
 import subprocess
 import sys
 
 if "google.colab" in sys.modules:
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "git+{REPOSITORY}"],
-        check=True,
-    )
-    from lecture_utils.course.data import data_path
+    source = os.environ.get("{SOURCE_VARIABLE}", "git+{REPOSITORY}@{PACKAGE_REF}")
+    pip = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", source]
+    installed = subprocess.run(pip, capture_output=True, text=True)
+    if installed.returncode != 0:
+        print(installed.stderr[-2000:])
+        raise SystemExit(f"Installing the course package from {{source}} failed (pip's message is "
+                         "above). Check the internet connection, then run this cell again.")
+    try:
+        from lecture_utils.course.data import data_path
 
-    for dataset in ("names", "shakespeare"):
-        data_path(dataset)"""
+        for dataset in ("names", "shakespeare"):
+            data_path(dataset)
+    except Exception as exc:  # the message says what to do; a traceback would bury it
+        raise SystemExit(f"{{type(exc).__name__}}: {{exc}}") from None"""
 
 
 def colab_url(notebook_name: str) -> str:
