@@ -11,7 +11,13 @@ attributes named in `results` are None: bad input never puts a traceback in the 
 
 A notebook shows an explorer by making it the last expression of a cell. A view without a
 kernel (GitHub, nbviewer) shows its repr instead: the class name, `summary()` and "run the
-notebook to use it".
+notebook to use it"; so the next cell calls `snapshot()`, which shows the explorer's first
+state as ordinary outputs (the same HTML and figures), a picture any viewer draws.
+
+A value given to the constructor that a control cannot hold is never changed silently: the
+control is widened to hold it (`fitted_slider`), or, when no control can (a temperature of
+0), set to the nearest value it can hold, and a note above the output says so until a
+control is moved.
 
 Only what ipywidgets 7.7.1 (Colab) has as well as 8 is used: VBox, Output and its `outputs`
 trait, `observe(names="value")`. Writing `outputs` directly, rather than capturing with
@@ -28,6 +34,8 @@ import io
 import ipywidgets as widgets
 
 ERROR_STYLE = "color:#b00020;font-weight:bold"
+NOTE_STYLE = "color:#8a5a00"
+WIDE = {"description_width": "initial"}  # labels in full ("temperature", not "temperat...")
 
 
 def note(text: str, style: str = "") -> str:
@@ -46,6 +54,20 @@ def _display_data(part) -> dict:
     return {"output_type": "display_data", "data": data, "metadata": {}}
 
 
+def fitted_slider(slider_class, value: float, low: float, high: float, description: str,
+                  **options):
+    """A slider from `low` to `high`, widened to hold `value` if it lies outside, and the note
+    saying so (None when it did not have to be widened)."""
+    note_text = None
+    if not low <= value <= high:
+        note_text = (f"{description} = {value:g} lies outside the slider's usual range, {low:g} "
+                     f"to {high:g}: the slider was widened to show it exactly.")
+        low, high = min(low, value), max(high, value)
+    slider = slider_class(value=value, min=low, max=high, description=description, style=WIDE,
+                          **options)
+    return slider, note_text
+
+
 class Explorer(widgets.VBox):
     """Controls on top, one Output below, redrawn on every change (see the module docstring).
 
@@ -55,14 +77,20 @@ class Explorer(widgets.VBox):
 
     results: tuple[str, ...] = ()  # attributes render() sets; None while the input is bad
 
-    def __init__(self, controls: list, rows: list | None = None):
+    def __init__(self, controls: list, rows: list | None = None, notes=()):
         """controls: the widgets whose values the result depends on. rows: how they are laid
-        out above the output (by default one under another)."""
+        out above the output (by default one under another). notes: what the constructor had
+        to change in the values it was given; shown above the output until a control moves."""
         self.output = widgets.Output()
         self.message: str | None = None
+        self.notes = [text for text in notes if text]
         super().__init__(children=[*(rows if rows is not None else controls), self.output])
         for control in controls:
-            control.observe(lambda _change: self.refresh(), names="value")
+            control.observe(self._moved, names="value")
+        self.refresh()
+
+    def _moved(self, _change) -> None:
+        self.notes = []  # the values on screen are now the learner's own
         self.refresh()
 
     def render(self) -> list:
@@ -84,7 +112,16 @@ class Explorer(widgets.VBox):
             for name in self.results:
                 setattr(self, name, None)
             parts = [note(self.message, ERROR_STYLE)]
+        parts = [note(text, NOTE_STYLE) for text in self.notes] + parts
         self.output.outputs = tuple(_display_data(part) for part in parts)
+
+    def snapshot(self) -> None:
+        """Show what the output shows now as ordinary outputs (HTML, PNG images), which every
+        viewer draws, without a kernel too."""
+        from IPython.display import display
+
+        for output in self.output.outputs:
+            display(output["data"], raw=True)
 
     def __repr__(self) -> str:  # the text/plain fallback a view without a kernel shows
         return f"{type(self).__name__}: {self.summary()} (run the notebook to use it)"

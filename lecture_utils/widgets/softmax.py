@@ -22,7 +22,7 @@ import torch
 
 from ..names import sample_name
 from ..softmax import softmax_with_temperature
-from .base import Explorer, note
+from .base import WIDE, Explorer, fitted_slider, note
 
 BAR_WIDTH = 300  # pixels for probability 1
 
@@ -44,9 +44,27 @@ def _bars_html(labels, probs, columns=()) -> str:
             + "".join(rows) + "</table>")
 
 
-def _temperature_slider(value: float) -> widgets.FloatLogSlider:
-    return widgets.FloatLogSlider(value=value, base=10, min=-2, max=1, step=0.05,
-                                  description="temperature", readout_format=".2f")
+TEMPERATURES = (0.01, 10.0)  # the temperature slider's usual ends
+
+
+def _temperature_slider(value: float) -> tuple[widgets.FloatLogSlider, str | None]:
+    """The temperature slider (log scale), widened for a value outside its usual range; a
+    temperature of 0 or less, which no softmax takes, starts at the lowest and says so."""
+    low, high = TEMPERATURES
+    note_text = None
+    if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+        note_text = (f"temperature = {value!r} cannot be used: the logits are divided by it, so "
+                     f"it must be a number above 0 (T -> 0 approaches the argmax). Showing "
+                     f"{low:g}, the slider's lowest.")
+        value = low
+    elif not low <= value <= high:
+        note_text = (f"temperature = {value:g} lies outside the slider's usual range, {low:g} to "
+                     f"{high:g}: the slider was widened to show it exactly.")
+        low, high = min(low, value), max(high, value)
+    slider = widgets.FloatLogSlider(value=value, base=10, min=math.log10(low),
+                                    max=math.log10(high), step=0.05, description="temperature",
+                                    readout_format=".2f", style=WIDE)
+    return slider, note_text
 
 
 class SoftmaxExplorer(Explorer):
@@ -60,13 +78,12 @@ class SoftmaxExplorer(Explorer):
             raise ValueError(f"Give one label per logit (got {len(labels)} labels for "
                              f"{len(logits)} logits), and at least one logit.")
         self.labels = labels
-        self.logit_sliders = [
-            widgets.FloatSlider(value=float(v), min=-5.0, max=5.0, step=0.1,
-                                description=f"logit {label}")
-            for label, v in zip(labels, logits, strict=True)
-        ]
-        self.temperature = _temperature_slider(temperature)
-        super().__init__([*self.logit_sliders, self.temperature])
+        fitted = [fitted_slider(widgets.FloatSlider, float(v), -5.0, 5.0, f"logit {label}", step=0.1)
+                  for label, v in zip(labels, logits, strict=True)]
+        self.logit_sliders = [slider for slider, _ in fitted]
+        self.temperature, temperature_note = _temperature_slider(temperature)
+        super().__init__([*self.logit_sliders, self.temperature],
+                         notes=[text for _, text in fitted] + [temperature_note])
 
     def summary(self) -> str:
         return f"sliders for {len(self.logit_sliders)} logits and a temperature"
@@ -107,11 +124,12 @@ class TemperatureSampler(Explorer):
         self.itos = itos
         self.stoi = {ch: i for i, ch in itos.items()}
         self.max_length = max_length
-        self.previous = widgets.Text(value=previous, description="previous")
-        self.temperature = _temperature_slider(temperature)
-        self.num_names = widgets.IntSlider(value=num_names, min=1, max=20, description="names")
-        self.seed = widgets.IntText(value=seed, description="seed")
-        super().__init__([self.previous, self.temperature, self.num_names, self.seed])
+        self.previous = widgets.Text(value=previous, description="previous", style=WIDE)
+        self.temperature, temperature_note = _temperature_slider(temperature)
+        self.num_names, names_note = fitted_slider(widgets.IntSlider, num_names, 1, 20, "names")
+        self.seed = widgets.IntText(value=seed, description="seed", style=WIDE)
+        super().__init__([self.previous, self.temperature, self.num_names, self.seed],
+                         notes=[temperature_note, names_note])
 
     def summary(self) -> str:
         return "next-character probabilities and sampled names at a temperature"
@@ -135,8 +153,8 @@ class TemperatureSampler(Explorer):
         labels = [self.itos[i] for i in range(len(self.itos))]
         shown = [html.escape(n) + (" (cut at max_length)" if len(n) == self.max_length else "")
                  for n in self.names]
-        return [
+        return [  # the names first: the 27-row table would push them out of sight
+            "<p>Names sampled at this temperature: <b>" + ", ".join(shown) + "</b></p>",
             note(f"Next character after {previous!r} at temperature {temperature:.2f}:"),
             _bars_html(labels, self.probs),
-            "<p>Names sampled at this temperature: <b>" + ", ".join(shown) + "</b></p>",
         ]

@@ -5,7 +5,7 @@ import ipywidgets as widgets
 from IPython.core.formatters import DisplayFormatter
 from matplotlib.figure import Figure
 
-from lecture_utils.widgets.base import Explorer, note
+from lecture_utils.widgets.base import Explorer, fitted_slider, note
 
 from . import shown_html, shown_images
 
@@ -73,3 +73,36 @@ def test_the_explorer_itself_is_what_a_cell_displays():
     # a view without a kernel (GitHub, nbviewer) shows this line instead of the widget
     assert data["text/plain"] == repr(explorer) == (
         "Reciprocal: the reciprocal of a number (run the notebook to use it)")
+
+
+def test_snapshot_shows_the_current_state_as_plain_outputs(monkeypatch):
+    explorer = Reciprocal(4.0)
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda data, raw: shown.append(data))
+    explorer.snapshot()
+    assert [sorted(data) for data in shown] == [["text/html"], ["image/png"]]
+    assert "1 / 4 = 0.25" in shown[0]["text/html"]
+    assert shown[1]["image/png"] == shown_images(explorer)[0]
+
+
+def test_a_widened_slider_holds_the_value_and_says_so():
+    slider, text = fitted_slider(widgets.FloatSlider, 12.5, -5.0, 5.0, "logit a")
+    assert (slider.value, slider.min, slider.max) == (12.5, -5.0, 12.5)
+    assert text == ("logit a = 12.5 lies outside the slider's usual range, -5 to 5: the slider "
+                    "was widened to show it exactly.")
+    assert slider.style.description_width == "initial"  # the label is never cut short
+    inside, no_text = fitted_slider(widgets.FloatSlider, 1.0, -5.0, 5.0, "logit b")
+    assert (inside.min, inside.max, no_text) == (-5.0, 5.0, None)
+
+
+def test_notes_stay_above_the_result_until_a_control_moves():
+    class Noted(Reciprocal):
+        def __init__(self):
+            self.x = widgets.FloatText(value=2.0, description="x")
+            Explorer.__init__(self, [self.x], notes=["x was 1e9; showing 2", None])
+
+    explorer = Noted()
+    assert explorer.notes == ["x was 1e9; showing 2"]
+    assert shown_html(explorer).index("x was 1e9") < shown_html(explorer).index("1 / 2 = 0.5")
+    explorer.x.value = 3.0
+    assert explorer.notes == [] and "x was 1e9" not in shown_html(explorer)

@@ -111,3 +111,44 @@ def test_sampler_checks_the_table_shape():
 def test_static_views_get_a_readable_description():
     assert repr(SoftmaxExplorer()).startswith("SoftmaxExplorer: sliders for 4 logits")
     assert "run the notebook" in repr(TemperatureSampler(counts_table(), ITOS))
+
+
+def test_logits_outside_the_sliders_are_shown_exactly_with_a_note():
+    explorer = SoftmaxExplorer(logits=(1000.0, 999.0, 0.0), labels=["a", "b", "c"])
+    assert [s.value for s in explorer.logit_sliders] == [1000.0, 999.0, 0.0]
+    # notebook 03's exact answer, not the 0.498 / 0.498 / 0.003 of sliders clamped at 5
+    torch.testing.assert_close(explorer.probs, torch.tensor([0.7311, 0.2689, 0.0], dtype=torch.float64),
+                               atol=1e-4, rtol=0)
+    text = shown_html(explorer)
+    assert "logit a = 1000 lies outside the slider's usual range" in text
+    assert "logit c" not in text  # inside its range: no note
+
+
+@pytest.mark.parametrize("temperature", [0, -1.0, float("nan")])
+def test_an_impossible_temperature_starts_at_the_lowest_and_says_why(temperature):
+    explorer = SoftmaxExplorer(temperature=temperature)
+    assert explorer.temperature.value == pytest.approx(0.01)
+    assert explorer.message is None and explorer.probs is not None
+    assert f"temperature = {temperature!r} cannot be used" in shown_html(explorer)
+    explorer.temperature.value = 1.0  # the learner's own value: the note goes
+    assert "cannot be used" not in shown_html(explorer)
+
+
+def test_a_large_temperature_widens_its_slider():
+    explorer = SoftmaxExplorer(temperature=50.0)
+    assert explorer.temperature.value == pytest.approx(50.0)
+    assert "temperature = 50 lies outside" in shown_html(explorer)
+
+
+def test_every_label_is_shown_whole():
+    explorer = SoftmaxExplorer()
+    sampler = TemperatureSampler(torch.zeros(27, 27), ITOS)
+    for control in [*explorer.logit_sliders, explorer.temperature, sampler.temperature,
+                    sampler.num_names, sampler.previous, sampler.seed]:
+        assert control.style.description_width == "initial", control.description
+
+
+def test_sampler_shows_the_names_above_the_table():
+    sampler = TemperatureSampler(torch.zeros(27, 27), ITOS, num_names=3)
+    text = shown_html(sampler)
+    assert text.index("Names sampled") < text.index("<table>")
