@@ -19,6 +19,18 @@ torch.set_num_threads(1)
 def pytest_addoption(parser):
     parser.addoption("--profile", default="quick", choices=PROFILES,
                      help="profile for the notebook executions (default: quick)")
+    parser.addoption("--browser", action="store_true",
+                     help="run the widget tests in JupyterLab and headless Chromium "
+                          "(tests/browser; needs Debian's chromium and chromium-driver)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--browser"):
+        return
+    skip = pytest.mark.skip(reason="browser test: run with --browser (needs chromium)")
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")

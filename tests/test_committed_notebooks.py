@@ -14,6 +14,7 @@ from lecture_utils.course.paths import NOTEBOOK_DIR
 from lecture_utils.course.runner import check_metrics
 
 COURSE = list(load_course().values())
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 MACHINE_PATH = re.compile(r"/(root|tmp|home|work|Users)/|site-packages|\\Users\\")
 
 
@@ -83,3 +84,20 @@ def test_progress_bars_show_their_finished_state(committed):
             and "it/s]" in out.data["text/plain"]]
     stale = [bar for bar in bars if "?it/s]" in bar]
     assert stale == [], "write back with the runner so bars show their final state"
+
+
+def test_every_explorer_is_followed_by_a_picture_of_it(committed):
+    """A reader without a kernel (GitHub, nbviewer) sees an explorer as one line of text; the
+    next code cell shows its first state as plain HTML or images (`snapshot()`)."""
+    _, nb = committed
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    for i, cell in enumerate(code):
+        explorer = [out for out in cell.get("outputs", []) if WIDGET_VIEW in out.get("data", {})
+                    and "run the notebook to use it" in out["data"].get("text/plain", "")]
+        if not explorer:
+            continue
+        following = code[i + 1] if i + 1 < len(code) else None
+        pictures = [out for out in (following.get("outputs", []) if following else [])
+                    if {"text/html", "image/png"} & set(out.get("data", {}))
+                    and WIDGET_VIEW not in out.get("data", {})]
+        assert pictures, f"the explorer of cell {cell.execution_count} has no picture after it"
