@@ -175,19 +175,19 @@ def estimated_seconds(step_seconds, eval_batch_seconds, train_config):
     return step_seconds * train_config.max_iters + eval_batch_seconds * eval_batches
 
 
-# Generated from notebook 08_gpt, cell 78; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 79; edit the notebook, not this file.
 class CheckpointError(RuntimeError):
     """A checkpoint that cannot be used; the message says why."""
 
 
-# Generated from notebook 08_gpt, cell 78; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 79; edit the notebook, not this file.
 def checkpoint_dir():
     """checkpoints/ at the repository root in a checkout (git ignores it), else in the
     current folder (on Colab)."""
     return CHECKPOINT_DIR if in_checkout() else Path("checkpoints")
 
 
-# Generated from notebook 08_gpt, cell 78; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 79; edit the notebook, not this file.
 def save_checkpoint(path, model, train_config, seed, history):
     """Save the weights with the model's config, and the training settings, seed and history
     that produced them."""
@@ -197,7 +197,7 @@ def save_checkpoint(path, model, train_config, seed, history):
                 "seed": seed, "history": history, "model": model.state_dict()}, path)
 
 
-# Generated from notebook 08_gpt, cell 78; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 79; edit the notebook, not this file.
 def load_checkpoint(path, model, train_config, seed):
     """Load the weights at `path` into `model` and return their history; CheckpointError
     when the file is missing or unreadable, holds another model, or was trained with other
