@@ -9,27 +9,10 @@ import pytest
 
 from lecture_utils.course.catalog import CourseError, find_notebooks, load_course, unlisted_notebooks
 
+from . import TOY_COURSE
+
 COURSE = load_course()  # the committed course file passes every check of the loader
 
-TOY_COURSE = """
-[notebooks.01_toy]
-title = "a toy"
-
-[notebooks.01_toy.quick]
-steps = 5
-
-[notebooks.01_toy.metrics.loss]
-reference = "0.2"
-quick = [0.1, 0.3]
-full = [0.009, 0.011]
-
-[notebooks.02_other]
-title = "another toy"
-
-[notebooks.02_other.metrics.count]
-reference = "41"
-range = [41, 41]
-"""
 
 
 def test_notebooks_are_numbered_in_lecture_order():

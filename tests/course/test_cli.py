@@ -14,31 +14,19 @@ from lecture_utils.course import exports
 from lecture_utils.course.catalog import CourseError
 from lecture_utils.course.cli import main
 
+from . import TOY_COURSE
+
 RECORD = "from lecture_utils.course.metrics import record\nrecord('loss', 1.0 / steps)"
-COURSE = """
-[notebooks.01_toy]
-title = "a toy"
-
-[notebooks.01_toy.quick]
-steps = 5
-
-[notebooks.01_toy.metrics.loss]
-reference = "0.2"
-quick = [0.1, 0.3]
-full = [0.009, 0.011]
-
-[notebooks.02_other]
-title = "another toy"
-"""
+RECORD_COUNT = "from lecture_utils.course.metrics import record\nrecord('count', 41)"
 
 
 @pytest.fixture
 def course(tmp_path, make_notebook):
     """The toy course file beside its two notebooks, in tmp_path."""
     make_notebook("01_toy", "steps = 100", RECORD)
-    make_notebook("02_other", "steps = 1", "x = 1")
+    make_notebook("02_other", "steps = 1", RECORD_COUNT)
     path = tmp_path / "course.toml"
-    path.write_text(COURSE)
+    path.write_text(TOY_COURSE)
     return path
 
 
@@ -92,7 +80,7 @@ def test_an_output_folder_on_the_notebooks_is_refused(course, capsys, tmp_path, 
 
 
 def test_a_bad_course_file_is_refused_naming_notebook_and_metric(course, capsys):
-    course.write_text(COURSE.replace("quick = [0.1, 0.3]", "quick = [0.3, 0.1]"))
+    course.write_text(TOY_COURSE.replace("quick = [0.1, 0.3]", "quick = [0.3, 0.1]"))
     err = refused(capsys, course)
     assert "notebook 01_toy, metric loss: `quick` must be [low, high]" in err
 
@@ -148,7 +136,7 @@ def test_ctrl_c_stops_the_run_cleanly(tmp_path, make_notebook):
                   "import pathlib, time\npathlib.Path('started').touch()\ntime.sleep(120)")
     make_notebook("03_never", "steps = 1")
     course = tmp_path / "course.toml"
-    course.write_text(COURSE.replace("02_other", "02_slow") + '[notebooks.03_never]\ntitle = "t"\n')
+    course.write_text(TOY_COURSE.replace("02_other", "02_slow") + '[notebooks.03_never]\ntitle = "t"\n')
     before = {p: p.read_bytes() for p in tmp_path.glob("*.ipynb")}
     runner = subprocess.Popen(
         [sys.executable, "-m", "lecture_utils", "run", "--course", str(course),
