@@ -101,3 +101,40 @@ def test_every_explorer_is_followed_by_a_picture_of_it(committed):
                     if {"text/html", "image/png"} & set(out.get("data", {}))
                     and WIDGET_VIEW not in out.get("data", {})]
         assert pictures, f"the explorer of cell {cell.execution_count} has no picture after it"
+
+
+PRECISE = re.compile(r"(?<![\w.])-?\d+\.\d{3,}(?!\d)")  # 3 or more decimals: a measured figure
+OUTPUT_NUMBER = re.compile(r"-?\d+\.\d+(?:e-?\d+)?")
+# Precise numbers the prose may state without an output showing them, and why.
+NOT_FROM_OUTPUTS = {
+    ("01_micrograd", "6.8813735870195432"): "the lecture's bias, quoted as the lecture's",
+    ("02_bigram_counts", "0.037"): "1/27, worked out in the sentence",
+    ("02_bigram_counts", "3.2958"): "-log(1/27), worked out in the sentence",
+    ("02_bigram_counts", "2.476470470428467"): "the lecture notebook's saved output, quoted",
+    ("02_bigram_counts", "-564996.8125"): "the lecture notebook's saved output, quoted",
+    ("03_neural_bigram", "0.037"): "1/27, worked out in the sentence",
+    ("03_neural_bigram", "3.2958"): "-ln(1/27), worked out in the sentence",
+    ("04_mlp", "0.001"): "a learning rate, a setting",
+    ("05_batchnorm", "0.001"): "the lecture's BatchNorm momentum, a setting",
+    ("06_wavenet", "1.994"): "the lecture's final val loss, said as the lecture's",
+    ("08_gpt", "1.886"): "nanoGPT's CPU recipe measured on the course's machine, said as such",
+    ("08_gpt", "1.690"): "scripts/benchmark_gpt.py's float32 run, said as such",
+}
+
+
+def test_every_precise_number_in_the_prose_comes_from_an_output(committed):
+    """A figure with 3 or more decimals in a Markdown cell is some output's number (rounded as
+    the prose rounds it), or a quoted fact listed in NOT_FROM_OUTPUTS with its reason."""
+    notebook, nb = committed
+    printed = json.dumps([cell.get("outputs", []) for cell in nb.cells if cell.cell_type == "code"])
+    values = {float(number) for number in OUTPUT_NUMBER.findall(printed)}
+    unsupported = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "markdown":
+            continue
+        for number in PRECISE.findall(cell.source):
+            decimals = len(number.partition(".")[2])
+            if (notebook.name, number) not in NOT_FROM_OUTPUTS and not any(
+                    round(value, decimals) == float(number) for value in values):
+                unsupported.append(f"cell {i}: {number}")
+    assert unsupported == [], "prose states figures no output shows"
