@@ -1,5 +1,8 @@
 """Drawing a micrograd expression graph with Graphviz: one box per value (label, data and
-grad) and one small circle per operation, inputs on the left, the result on the right.
+grad) and one small circle per operation. By default the inputs are at the top and the result
+at the bottom: micrograd's expressions are much deeper than they are wide, so drawn left to
+right (the lecture's way) they come out several thousand points wide, and a notebook shrinks
+them until the text cannot be read. Drawn top to bottom, they keep to a readable width.
 Hand-written for the package, not saved from a notebook: notebook 01 imports `draw_dot`
 to show the expressions it builds.
 
@@ -58,19 +61,22 @@ def _walk(root):
         nodes.append(node)
         for child in node._prev:
             edges.append((child, node))
-            stack.append(child)
+        stack.extend(reversed(node._prev))  # the first input is visited, and drawn, first
     return nodes, edges
 
 
-def draw_dot(root, rankdir: str = "LR") -> GraphDrawing:
+def draw_dot(root, rankdir: str = "TB") -> GraphDrawing:
     """The computation graph that produced `root` (any object with data, grad, _prev, _op
-    and label, like micrograd's Value). Display it in a notebook, or call
+    and label, like micrograd's Value), inputs at the top ("TB", top to bottom) or on the
+    left ("LR", left to right, as in the lecture). Display it in a notebook, or call
     `.pipe(format="svg")` / `.render(...)` for a file (those need `dot`)."""
     if rankdir not in ("LR", "TB"):
         raise ValueError(f"rankdir must be 'LR' (left to right) or 'TB' (top to bottom), got {rankdir!r}")
     nodes, edges = _walk(root)
     names = {id(node): f"v{i}" for i, node in enumerate(nodes)}  # stable names, not id()s
-    drawing = GraphDrawing(format="svg", graph_attr={"rankdir": rankdir})
+    # Tighter spacing than Graphviz's defaults (0.5 and 0.25 inches) keeps tall graphs short.
+    drawing = GraphDrawing(format="svg", graph_attr={"rankdir": rankdir, "ranksep": "0.3",
+                                                     "nodesep": "0.2"})
     for node in nodes:
         name = names[id(node)]
         label = _escape(node.label) or " "

@@ -13,7 +13,7 @@ import math
 import sys
 
 
-# Generated from notebook 01_micrograd, cell 42; edit the notebook, not this file.
+# Generated from notebook 01_micrograd, cell 43; edit the notebook, not this file.
 def topological_order(root):
     """Every node that `root` depends on, children before parents, without recursion.
 
@@ -35,11 +35,11 @@ def topological_order(root):
     return order
 
 
-# Generated from notebook 01_micrograd, cell 58; edit the notebook, not this file.
+# Generated from notebook 01_micrograd, cell 59; edit the notebook, not this file.
 EXP_MAX_INPUT = math.log(sys.float_info.max)  # about 709.78: exp of anything larger overflows
 
 
-# Generated from notebook 01_micrograd, cell 58; edit the notebook, not this file.
+# Generated from notebook 01_micrograd, cell 59; edit the notebook, not this file.
 class Value:
     """A scalar that remembers how it was computed, so it can backpropagate gradients.
 
@@ -168,7 +168,7 @@ class Value:
             node._backward(node.grad)
 
 
-# Generated from notebook 01_micrograd, cell 58; edit the notebook, not this file.
+# Generated from notebook 01_micrograd, cell 59; edit the notebook, not this file.
 @contextlib.contextmanager
 def paused_gc():
     """Pause Python's cyclic garbage collector while a loop builds and drops large graphs.

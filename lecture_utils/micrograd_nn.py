@@ -12,7 +12,7 @@ import random
 from lecture_utils.micrograd import Value
 
 
-# Generated from notebook 01_micrograd, cell 76; edit the notebook, not this file.
+# Generated from notebook 01_micrograd, cell 77; edit the notebook, not this file.
 def _check_init_args(rng, nonlin):
     if not isinstance(rng, random.Random):
         raise TypeError(f"rng must be a random.Random instance (e.g. random.Random(1337)), got "
@@ -21,11 +21,11 @@ def _check_init_args(rng, nonlin):
         raise ValueError(f"nonlin must be one of {', '.join(NONLINEARITIES)}, got {nonlin!r}.")
 
 
-# Generated from notebook 01_micrograd, cell 76; edit the notebook, not this file.
+# Generated from notebook 01_micrograd, cell 77; edit the notebook, not this file.
 NONLINEARITIES = ("tanh", "relu", "linear")
 
 
-# Generated from notebook 01_micrograd, cell 76; edit the notebook, not this file.
+# Generated from notebook 01_micrograd, cell 77; edit the notebook, not this file.
 class Neuron:
     """w . x + b, then a nonlinearity. Weights start uniform in [-1, 1]; the bias too, or 0."""
 
@@ -50,7 +50,7 @@ class Neuron:
         return f"Neuron({len(self.w)}, {self.nonlin})"
 
 
-# Generated from notebook 01_micrograd, cell 76; edit the notebook, not this file.
+# Generated from notebook 01_micrograd, cell 77; edit the notebook, not this file.
 class Layer:
     """`nout` independent neurons that all read the same inputs."""
 
@@ -70,7 +70,7 @@ class Layer:
         return f"Layer({self.nin} -> {self.nout}, {self.nonlin})"
 
 
-# Generated from notebook 01_micrograd, cell 76; edit the notebook, not this file.
+# Generated from notebook 01_micrograd, cell 77; edit the notebook, not this file.
 class MLP:
     """Layers of sizes nin -> nouts[0] -> ... -> nouts[-1].
 

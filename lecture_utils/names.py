@@ -11,7 +11,7 @@ import random
 import torch
 
 
-# Generated from notebook 02_bigram_counts, cell 29; edit the notebook, not this file.
+# Generated from notebook 02_bigram_counts, cell 30; edit the notebook, not this file.
 def build_vocab(words):
     """stoi and itos for the letters in `words`, with '.' (start and end of a name) at 0."""
     chars = sorted(set("".join(words)))
@@ -21,7 +21,7 @@ def build_vocab(words):
     return stoi, itos
 
 
-# Generated from notebook 02_bigram_counts, cell 43; edit the notebook, not this file.
+# Generated from notebook 02_bigram_counts, cell 44; edit the notebook, not this file.
 def sample_name(next_char_probs, itos, block_size, generator, max_length=50):
     """Draw one name: feed the last `block_size` indices to `next_char_probs`, which returns
     the probabilities of the next character, until '.' (index 0) is drawn."""
@@ -37,7 +37,7 @@ def sample_name(next_char_probs, itos, block_size, generator, max_length=50):
     return "".join(out)
 
 
-# Generated from notebook 04_mlp, cell 11; edit the notebook, not this file.
+# Generated from notebook 04_mlp, cell 12; edit the notebook, not this file.
 def build_dataset(words, block_size, stoi):
     """X holds every context of `block_size` characters, Y the character that follows it."""
     X, Y = [], []
@@ -51,7 +51,7 @@ def build_dataset(words, block_size, stoi):
     return torch.tensor(X), torch.tensor(Y)
 
 
-# Generated from notebook 04_mlp, cell 58; edit the notebook, not this file.
+# Generated from notebook 04_mlp, cell 59; edit the notebook, not this file.
 def split_words(words, seed=42):
     """Shuffle a copy of `words` with its own seeded generator; cut it 80/10/10."""
     words = list(words)
