@@ -10,7 +10,7 @@ above each definition, not this file.
 import torch
 
 
-# Generated from notebook 07_attention, cell 11; edit the notebook, not this file.
+# Generated from notebook 07_attention, cell 12; edit the notebook, not this file.
 class CharTokenizer:
     """Maps each character seen in the training text to an integer and back."""
 
@@ -34,14 +34,14 @@ class CharTokenizer:
         return "".join(self.itos[int(i)] for i in ids)
 
 
-# Generated from notebook 07_attention, cell 27; edit the notebook, not this file.
+# Generated from notebook 07_attention, cell 28; edit the notebook, not this file.
 def split_data(data, train_fraction=0.9):
     """The first `train_fraction` of a 1-D tensor for training, the rest for validation."""
     n = int(train_fraction * len(data))
     return data[:n], data[n:]
 
 
-# Generated from notebook 07_attention, cell 33; edit the notebook, not this file.
+# Generated from notebook 07_attention, cell 34; edit the notebook, not this file.
 def get_batch(data, block_size, batch_size, generator):
     """`batch_size` random chunks of `block_size` tokens (x) and the same shifted by one (y)."""
     ix = torch.randint(len(data) - block_size, (batch_size,), generator=generator)

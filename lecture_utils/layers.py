@@ -10,7 +10,7 @@ the cells named above each definition, not this file.
 import torch
 
 
-# Generated from notebook 05_batchnorm, cell 68; edit the notebook, not this file.
+# Generated from notebook 05_batchnorm, cell 69; edit the notebook, not this file.
 class Linear:
     """y = x @ weight + bias, as torch.nn.Linear computes it, but with the weight stored as
     (fan_in, fan_out) the way the lecture writes it (torch.nn.Linear keeps the transpose).
@@ -36,7 +36,7 @@ class Linear:
         return [self.weight] + ([] if self.bias is None else [self.bias])
 
 
-# Generated from notebook 05_batchnorm, cell 68; edit the notebook, not this file.
+# Generated from notebook 05_batchnorm, cell 69; edit the notebook, not this file.
 class Tanh:
     """Elementwise tanh; like every layer here it keeps its output in .out for diagnostics."""
 
@@ -48,7 +48,7 @@ class Tanh:
         return []
 
 
-# Generated from notebook 06_wavenet, cell 9; edit the notebook, not this file.
+# Generated from notebook 06_wavenet, cell 10; edit the notebook, not this file.
 class Embedding:
     """A lookup table (torch.nn.Embedding): row i of `weight` is the vector of token i.
     Input: integer indices of any shape; output: the same shape plus embedding_dim."""
@@ -67,7 +67,7 @@ class Embedding:
         return [self.weight]
 
 
-# Generated from notebook 06_wavenet, cell 13; edit the notebook, not this file.
+# Generated from notebook 06_wavenet, cell 14; edit the notebook, not this file.
 class Sequential:
     """Calls its layers in order (torch.nn.Sequential) and collects their parameters."""
 
@@ -93,7 +93,7 @@ class Sequential:
         return self.train(False)
 
 
-# Generated from notebook 06_wavenet, cell 33; edit the notebook, not this file.
+# Generated from notebook 06_wavenet, cell 34; edit the notebook, not this file.
 class FlattenConsecutive:
     """(B, T, C) -> (B, T // n, C * n): each run of n consecutive time steps side by side.
     When one time step is left, it is dropped: (B, 1, C * n) -> (B, C * n)."""
@@ -120,7 +120,7 @@ class FlattenConsecutive:
         return []
 
 
-# Generated from notebook 06_wavenet, cell 44; edit the notebook, not this file.
+# Generated from notebook 06_wavenet, cell 45; edit the notebook, not this file.
 class BatchNorm1d:
     """Batch normalisation (torch.nn.BatchNorm1d with the channels last): for (B, C) input the
     statistics are over dimension 0, for (B, T, C) input over dimensions 0 and 1. The biased

@@ -10,7 +10,7 @@ import math
 import torch
 
 
-# Generated from notebook 03_neural_bigram, cell 63; edit the notebook, not this file.
+# Generated from notebook 03_neural_bigram, cell 64; edit the notebook, not this file.
 def softmax_with_temperature(logits, temperature=1.0, dim=-1):
     """Probabilities from `logits` divided by `temperature`, along `dim`.
 
