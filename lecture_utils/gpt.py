@@ -14,8 +14,10 @@ import torch
 import torch.nn as nn
 from torch.nn import functional as F
 
+from lecture_utils.softmax import softmax_with_temperature
 
-# Generated from notebook 08_gpt, cell 12; edit the notebook, not this file.
+
+# Generated from notebook 08_gpt, cell 13; edit the notebook, not this file.
 def init_weights(model, generator, std=0.02):
     """Every Linear and Embedding weight from N(0, std^2) and every bias 0 (the lecture's
     final model does this), drawn from `generator` so that a seed fixes the whole model."""
@@ -26,7 +28,7 @@ def init_weights(model, generator, std=0.02):
             nn.init.zeros_(module.bias)
 
 
-# Generated from notebook 08_gpt, cell 12; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 13; edit the notebook, not this file.
 class LanguageModel(nn.Module):
     """What every model here shares: forward(idx, targets) -> (logits, loss), and sampling."""
 
@@ -51,18 +53,18 @@ class LanguageModel(nn.Module):
         for _ in range(max_new_tokens):
             context = idx if self.block_size is None else idx[:, -self.block_size:]
             logits, _ = self(context)
-            logits = logits[:, -1, :] / temperature  # only the last position is new
+            logits = logits[:, -1, :]  # only the last position is new
             if top_k is not None:
                 kth_largest = torch.topk(logits, min(top_k, logits.shape[-1])).values[:, [-1]]
                 logits = logits.masked_fill(logits < kth_largest, float("-inf"))
-            probs = F.softmax(logits, dim=-1)
+            probs = softmax_with_temperature(logits, temperature)  # notebook 03's
             next_ids = torch.multinomial(probs.cpu(), num_samples=1, generator=generator)
             idx = torch.cat((idx, next_ids.to(idx.device)), dim=1)
         self.train(was_training)
         return idx
 
 
-# Generated from notebook 08_gpt, cell 12; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 13; edit the notebook, not this file.
 class BigramLanguageModel(LanguageModel):
     """Each character reads the logits of the next one from its row of a (vocab, vocab) table."""
 
@@ -76,7 +78,7 @@ class BigramLanguageModel(LanguageModel):
         return logits, None if targets is None else self.loss(logits, targets)
 
 
-# Generated from notebook 08_gpt, cell 30; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 31; edit the notebook, not this file.
 class Head(nn.Module):
     """One head of causal self-attention, (B, T, n_embd) -> (B, T, head_size)."""
 
@@ -98,7 +100,7 @@ class Head(nn.Module):
         return wei @ self.value(x)  # (B, T, head_size)
 
 
-# Generated from notebook 08_gpt, cell 32; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 33; edit the notebook, not this file.
 @dataclass(frozen=True)
 class GPTConfig:
     """A model's shape, and what its forward pass needs besides; nothing about training."""
@@ -112,7 +114,7 @@ class GPTConfig:
     fused_attention: bool = True  # F.scaled_dot_product_attention, or the spelled-out maths
 
 
-# Generated from notebook 08_gpt, cell 40; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 41; edit the notebook, not this file.
 def check_heads(n_embd, n_heads):
     """Heads split the channels evenly: n_embd must be a multiple of n_heads."""
     if n_heads < 1 or n_embd % n_heads:
@@ -120,7 +122,7 @@ def check_heads(n_embd, n_heads):
                          f"head gets n_embd // n_heads channels. Change one of them.")
 
 
-# Generated from notebook 08_gpt, cell 40; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 41; edit the notebook, not this file.
 class MultiHeadAttention(nn.Module):
     """n_heads Heads side by side, each of size n_embd // n_heads; their concatenated outputs
     are mixed by one Linear layer, the projection back into the residual stream."""
@@ -139,7 +141,7 @@ class MultiHeadAttention(nn.Module):
         return self.dropout(self.proj(out))
 
 
-# Generated from notebook 08_gpt, cell 43; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 44; edit the notebook, not this file.
 class FeedForward(nn.Module):
     """Per position: Linear to 4 * n_embd, ReLU, Linear back to n_embd, dropout."""
 
@@ -156,7 +158,7 @@ class FeedForward(nn.Module):
         return self.net(x)
 
 
-# Generated from notebook 08_gpt, cell 48; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 49; edit the notebook, not this file.
 class LayerNorm(nn.Module):
     """BatchNorm's normalisation over the last dimension instead of the batch: each
     position's features get mean 0 and variance 1, then a learned gain and bias."""
@@ -173,7 +175,7 @@ class LayerNorm(nn.Module):
         return self.weight * (x - mean) / torch.sqrt(var + self.eps) + self.bias
 
 
-# Generated from notebook 08_gpt, cell 58; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 59; edit the notebook, not this file.
 class CausalSelfAttention(nn.Module):
     """MultiHeadAttention with the heads as a batch dimension: one Linear for every head's
     query, key and value, and one batched attention, (B, n_heads, T, head_size). fused=True
@@ -215,7 +217,7 @@ class CausalSelfAttention(nn.Module):
         self.proj.load_state_dict(mha.proj.state_dict())
 
 
-# Generated from notebook 08_gpt, cell 64; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 65; edit the notebook, not this file.
 class Block(nn.Module):
     """A pre-norm transformer block: x + attention(ln1(x)), then x + feed_forward(ln2(x))."""
 
@@ -231,7 +233,7 @@ class Block(nn.Module):
         return x + self.feed_forward(self.ln2(x))  # computation
 
 
-# Generated from notebook 08_gpt, cell 64; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 65; edit the notebook, not this file.
 class GPT(LanguageModel):
     """Token and position embeddings, n_layers Blocks, a final LayerNorm and lm_head."""
 
@@ -260,7 +262,7 @@ class GPT(LanguageModel):
         return logits, None if targets is None else self.loss(logits, targets)
 
 
-# Generated from notebook 08_gpt, cell 70; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 71; edit the notebook, not this file.
 def count_parameters(config):
     """The parameter count of a GPT of shape `config`, without allocating its weights."""
     with torch.device("meta"):  # shapes only: even a 10M-parameter model costs nothing

@@ -22,7 +22,7 @@ from lecture_utils.course.paths import CHECKPOINT_DIR, in_checkout
 from lecture_utils.gpt import GPT, GPTConfig
 
 
-# Generated from notebook 08_gpt, cell 10; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 11; edit the notebook, not this file.
 @dataclass(frozen=True)
 class TrainConfig:
     """How to train a model. `learning_rate` is the peak rate: without `min_lr` it stays
@@ -40,14 +40,14 @@ class TrainConfig:
     bf16: bool = False  # matrix multiplies in bfloat16 (weights stay float32)
 
 
-# Generated from notebook 08_gpt, cell 10; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 11; edit the notebook, not this file.
 def autocast(model, train_config):
     """The context for forward passes: bfloat16 autocast when train_config.bf16, else a no-op."""
     device_type = next(model.parameters()).device.type
     return torch.autocast(device_type, dtype=torch.bfloat16, enabled=train_config.bf16)
 
 
-# Generated from notebook 08_gpt, cell 10; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 11; edit the notebook, not this file.
 @torch.no_grad()
 def estimate_loss(model, data, block_size, train_config, generator):
     """The model's mean loss over `train_config.eval_iters` random batches of `data`, each of
@@ -67,7 +67,7 @@ def estimate_loss(model, data, block_size, train_config, generator):
     return total / len(x)
 
 
-# Generated from notebook 08_gpt, cell 36; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 37; edit the notebook, not this file.
 def learning_rate_at(step, train_config):
     """The learning rate of `step`: constant, or linear warmup then cosine decay to min_lr."""
     peak, min_lr, warmup = train_config.learning_rate, train_config.min_lr, train_config.warmup_iters
@@ -80,7 +80,7 @@ def learning_rate_at(step, train_config):
     return min_lr + (peak - min_lr) * cosine
 
 
-# Generated from notebook 08_gpt, cell 36; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 37; edit the notebook, not this file.
 def train(model, train_config, train_data, val_data, generator, eval_seed=0, progress=True):
     """Train `model` with AdamW for `train_config.max_iters` steps on chunks of its block_size
     and return its history: the steps evaluated, train and val loss there, best_val and
@@ -121,7 +121,7 @@ def train(model, train_config, train_data, val_data, generator, eval_seed=0, pro
     return history
 
 
-# Generated from notebook 08_gpt, cell 68; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 69; edit the notebook, not this file.
 CONFIGS = {  # name: (the model's shape, how to train it)
     # the lecture's final model: about 1.48 after 15 minutes on a GPU
     "lecture": (GPTConfig(block_size=256, n_layers=6, n_heads=6, n_embd=384, dropout=0.2),
@@ -129,14 +129,14 @@ CONFIGS = {  # name: (the model's shape, how to train it)
     # the lecture's small model for CPUs: about 1.82
     "small": (GPTConfig(block_size=32, n_layers=4, n_heads=4, n_embd=64),
               TrainConfig(batch_size=16, learning_rate=1e-3, max_iters=5000)),
-    # ours for a 2-core CPU: at most 1.70 within 90 s of training, in float32 or bfloat16
+    # ours for a 2-core CPU: at most 1.70 in 1,800 steps, in float32 or bfloat16
     "cpu": (GPTConfig(block_size=64, n_layers=4, n_heads=4, n_embd=80, fused_attention=False),
             TrainConfig(batch_size=32, learning_rate=5e-3, max_iters=1800, warmup_iters=50,
                         min_lr=5e-4, beta2=0.99, eval_interval=300, eval_iters=20)),
 }
 
 
-# Generated from notebook 08_gpt, cell 75; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 79; edit the notebook, not this file.
 def measure_training(model_config, train_config, train_data, device, steps=5):
     """Seconds of one training step and of one evaluation batch for a fresh model of
     `model_config` trained with `train_config` on `device`: the median of `steps` steps after
@@ -165,7 +165,7 @@ def measure_training(model_config, train_config, train_data, device, steps=5):
     return statistics.median(times[1:]), eval_batch
 
 
-# Generated from notebook 08_gpt, cell 75; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 79; edit the notebook, not this file.
 def estimated_seconds(step_seconds, eval_batch_seconds, train_config):
     """The training time of `train_config` from measured times: the steps, and the
     evaluations (`eval_iters` batches of both splits at step 0, every `eval_interval` and
@@ -175,19 +175,19 @@ def estimated_seconds(step_seconds, eval_batch_seconds, train_config):
     return step_seconds * train_config.max_iters + eval_batch_seconds * eval_batches
 
 
-# Generated from notebook 08_gpt, cell 79; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 83; edit the notebook, not this file.
 class CheckpointError(RuntimeError):
     """A checkpoint that cannot be used; the message says why."""
 
 
-# Generated from notebook 08_gpt, cell 79; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 83; edit the notebook, not this file.
 def checkpoint_dir():
     """checkpoints/ at the repository root in a checkout (git ignores it), else in the
     current folder (on Colab)."""
     return CHECKPOINT_DIR if in_checkout() else Path("checkpoints")
 
 
-# Generated from notebook 08_gpt, cell 79; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 83; edit the notebook, not this file.
 def save_checkpoint(path, model, train_config, seed, history):
     """Save the weights with the model's config, and the training settings, seed and history
     that produced them."""
@@ -197,7 +197,7 @@ def save_checkpoint(path, model, train_config, seed, history):
                 "seed": seed, "history": history, "model": model.state_dict()}, path)
 
 
-# Generated from notebook 08_gpt, cell 79; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 83; edit the notebook, not this file.
 def load_checkpoint(path, model, train_config, seed):
     """Load the weights at `path` into `model` and return their history; CheckpointError
     when the file is missing or unreadable, holds another model, or was trained with other

@@ -118,7 +118,7 @@ NOT_FROM_OUTPUTS = {
     ("05_batchnorm", "0.001"): "the lecture's BatchNorm momentum, a setting",
     ("06_wavenet", "1.994"): "the lecture's final val loss, said as the lecture's",
     ("08_gpt", "1.886"): "nanoGPT's CPU recipe measured on the course's machine, said as such",
-    ("08_gpt", "1.690"): "scripts/benchmark_gpt.py's float32 run, said as such",
+    ("08_gpt", "0.999"): "AdamW's default beta2, a setting",
 }
 
 
@@ -138,3 +138,31 @@ def test_every_precise_number_in_the_prose_comes_from_an_output(committed):
                     round(value, decimals) == float(number) for value in values):
                 unsupported.append(f"cell {i}: {number}")
     assert unsupported == [], "prose states figures no output shows"
+
+
+CHANGES_TITLE = "> **What changed since the video**"
+LINK = re.compile(r"\]\(#([^)\s]+)\)")
+
+
+def heading_anchor(heading):
+    """The id JupyterLab gives a Markdown heading: its rendered text (no backticks or
+    emphasis marks) with spaces turned into hyphens."""
+    text = re.sub(r"[`*]", "", heading.strip().lstrip("#").strip())
+    return text.replace(" ", "-")
+
+
+def test_a_box_at_the_top_says_what_changed_since_the_video(committed):
+    """Right after the title, a quoted box lists what the notebook corrects or adds to the
+    lecture; each item links to the heading of the section where it happens."""
+    _, nb = committed
+    box = nb.cells[2]
+    assert box.cell_type == "markdown" and box.source.startswith(CHANGES_TITLE), \
+        f"cell 2 must start with {CHANGES_TITLE!r}"
+    items = [line for line in box.source.splitlines() if line.startswith("> - ")]
+    assert items, "the box lists its changes as '> - ' items"
+    anchors = {heading_anchor(line) for cell in nb.cells if cell.cell_type == "markdown"
+               for line in cell.source.splitlines() if line.startswith("#")}
+    for item in items:
+        links = LINK.findall(item)
+        assert links, f"this item points to no section: {item}"
+        assert set(links) <= anchors, f"no heading has the anchor {set(links) - anchors}"

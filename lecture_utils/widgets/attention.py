@@ -103,11 +103,12 @@ def saturation_curve(q: torch.Tensor, k: torch.Tensor, scales: torch.Tensor,
 
 
 def plot_attention(ax, weights: torch.Tensor, tokens: list[str], title: str = "",
-                   annotate: bool | None = None) -> None:
-    """A heat map of (T, T) weights with the tokens on both axes (rows ask, columns answer)."""
+                   annotate: bool | None = None):
+    """A heat map of (T, T) weights with the tokens on both axes (rows ask, columns answer);
+    returns the image, for a colorbar."""
     labels = [show_token(t) for t in tokens]
     T = len(labels)
-    ax.imshow(weights.detach().numpy(), cmap="Blues", vmin=0.0, vmax=1.0)
+    image = ax.imshow(weights.detach().numpy(), cmap="Blues", vmin=0.0, vmax=1.0)
     ax.set_xticks(range(T), labels)
     ax.set_yticks(range(T), labels)
     ax.set_xlabel("key: the token being read")
@@ -121,6 +122,7 @@ def plot_attention(ax, weights: torch.Tensor, tokens: list[str], title: str = ""
                     continue
                 ax.text(j, i, f"{w:.2f}"[1:] if w < 1 else "1", ha="center", va="center",
                         fontsize=7, color="white" if w > 0.6 else "black")
+    return image
 
 
 class AttentionExplorer(Explorer):
@@ -209,7 +211,8 @@ class AttentionExplorer(Explorer):
         where = f"layer {self.layer.value}, head {self.head.value}" if self.n_layers > 1 \
             else f"head {self.head.value}"
         mode = ("causal" if causal else "no mask") + (", scaled" if scaled else ", unscaled")
-        plot_attention(heat, self.weights, tokens, f"Attention weights ({where}; {mode})")
+        image = plot_attention(heat, self.weights, tokens, f"Attention weights ({where}; {mode})")
+        fig.colorbar(image, ax=heat, fraction=0.046, pad=0.04, label="attention weight")
         curve.semilogx(scales, top, label="largest weight")
         curve.semilogx(scales, entropy / math.log(len(tokens)),
                        label="entropy / ln(T)  (1 = uniform)")

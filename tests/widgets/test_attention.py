@@ -149,8 +149,9 @@ def test_explorer_draws_the_heat_map_and_the_saturation_curves(model):
     assert shown_images(explorer) == []  # no stale heat map under the message
     explorer.text.value = "abc"
     _, figure = explorer.render()
-    heat, curve = figure.axes
+    heat, curve, colorbar = figure.axes
     assert [t.get_text() for t in heat.get_xticklabels()] == ["a", "b", "c"]
+    assert colorbar.get_ylabel() == "attention weight"
     assert len(curve.lines) == 3  # largest weight, entropy, current scale
     assert plt.get_fignums() == []  # outside pyplot: the inline backend shows nothing twice
 
