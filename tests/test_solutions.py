@@ -1,0 +1,75 @@
+"""The exercises' solutions, proven: every `solutions/*.ipynb` runs top to bottom through the
+course runner's `execute` (the machinery of tests/test_notebooks.py) and fails on any error,
+so every `assert check.NAME(...)` in it holds. And the pairing with the lecture notebooks: a
+solutions notebook per notebook with exercises, asserting every check the exercises call,
+while the committed exercise cells are left unanswered ("not attempted yet")."""
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from lecture_utils.course.catalog import Notebook
+from lecture_utils.course.colab import SETUP_CELL
+from lecture_utils.course.paths import NOTEBOOK_DIR
+from lecture_utils.course.runner import execute
+
+SOLUTIONS_DIR = Path(__file__).resolve().parent.parent / "solutions"
+SOLUTIONS = sorted(SOLUTIONS_DIR.glob("*.ipynb"))
+CHECK_CALL = re.compile(r"^\s*(assert (?:not )?)?check\.(\w+)\(", re.M)
+
+
+def exercise_cells(nb: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
+    """The code cells after the notebook's `## Exercises` heading."""
+    starts = [i for i, cell in enumerate(nb.cells) if cell.cell_type == "markdown"
+              and cell.source.startswith("## Exercises")]
+    return [cell for cell in nb.cells[starts[0]:] if cell.cell_type == "code"] if starts else []
+
+
+def with_exercises() -> list[Path]:
+    return [path for path in sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+            if exercise_cells(nbformat.read(str(path), as_version=4))]
+
+
+def test_there_are_solutions():
+    assert SOLUTIONS, f"no solutions notebook in {SOLUTIONS_DIR}"
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=[path.stem for path in SOLUTIONS])
+def test_the_solutions_run_and_every_asserted_check_passes(path, profile, tmp_path):
+    result = execute(Notebook(name=path.stem, title=path.stem, path=path), profile, tmp_path,
+                     progress=False)
+    assert result.passed, "\n".join(result.failures())
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=[path.stem for path in SOLUTIONS])
+def test_a_solutions_notebook_is_committed_executed_and_opens_on_colab(path):
+    nb = nbformat.read(str(path), as_version=4)
+    assert nb.cells[0].source == SETUP_CELL
+    code = [cell for cell in nb.cells[1:] if cell.cell_type == "code"]
+    assert [cell.execution_count for cell in code] == list(range(2, len(code) + 2))
+    assert not [out for cell in code for out in cell.outputs if out.output_type == "error"]
+    assert "papermill" not in nb.metadata
+
+
+@pytest.mark.parametrize("path", with_exercises(), ids=lambda path: path.stem)
+def test_every_notebook_with_exercises_has_solutions_that_assert_each_check(path):
+    solutions = SOLUTIONS_DIR / path.name
+    assert solutions.is_file(), f"{path.name} has exercises but no {solutions}"
+    called = {name for cell in exercise_cells(nbformat.read(str(path), as_version=4))
+              for _, name in CHECK_CALL.findall(cell.source)}
+    asserted = {name for cell in nbformat.read(str(solutions), as_version=4).cells
+                if cell.cell_type == "code"
+                for prefix, name in CHECK_CALL.findall(cell.source) if prefix == "assert "}
+    assert called, f"the exercises of {path.name} call no check"
+    assert called <= asserted, f"checks with no asserted solution: {sorted(called - asserted)}"
+
+
+@pytest.mark.parametrize("path", with_exercises(), ids=lambda path: path.stem)
+def test_the_committed_exercise_cells_are_left_for_the_learner(path):
+    """Each exercise cell ends in a check and, as committed, prints that it is not attempted."""
+    for cell in exercise_cells(nbformat.read(str(path), as_version=4)):
+        assert CHECK_CALL.search(cell.source), f"an exercise cell calls no check:\n{cell.source}"
+        printed = "".join(out.get("text", "") for out in cell.outputs)
+        assert printed.startswith("not attempted yet: "), printed
