@@ -57,6 +57,7 @@ def wait_for(condition, seconds: float, what: str, interval: float = 0.1):
 def workspace(tmp_path_factory):
     """Throwaway copies of the notebooks with the quick parameters injected (as papermill
     does), so that Run All is short and the committed files are never touched."""
+    from papermill.iorw import load_notebook_node
     from papermill.parameterize import parameterize_notebook
 
     folder = tmp_path_factory.mktemp("lab")
@@ -64,8 +65,7 @@ def workspace(tmp_path_factory):
     cell_counts = {}
     for name in NOTEBOOKS:
         notebook = course[name]
-        nb = nbformat.read(notebook.path, 4)
-        nb.metadata["papermill"] = {}  # where parameterize_notebook records what it injected
+        nb = load_notebook_node(str(notebook.path))  # with the metadata papermill expects
         nb = parameterize_notebook(nb, notebook.parameters("quick"))
         nbformat.write(nb, folder / notebook.path.name)
         cell_counts[name] = len(nb.cells)
@@ -134,8 +134,9 @@ def run_all(driver, lab, name: str, cell_count: int):
     driver.get(f"{base}/lab/tree/{name}.ipynb?reset&token={token}")  # reset: no other tabs
     wait_for(lambda: driver.execute_script(
         "const panel = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
-        "return panel ? panel.node.querySelectorAll('.jp-Cell').length : 0;") == cell_count,
-             60, f"{name}: all {cell_count} cells on the page")
+        # the model's cells: JupyterLab's windowing leaves cells far off screen out of the page
+        "return panel && panel.content ? panel.content.model.cells.length : 0;") == cell_count,
+             60, f"{name}: all {cell_count} cells loaded")
     wait_for(lambda: driver.execute_script(
         "const app = window.jupyterapp;"
         "const panel = app && app.shell.currentWidget;"
