@@ -120,7 +120,8 @@ def plot_attention(ax, weights: torch.Tensor, tokens: list[str], title: str = ""
                 w = weights[i, j].item()
                 if w == 0:  # masked: leave the cell empty
                     continue
-                ax.text(j, i, f"{w:.2f}"[1:] if w < 1 else "1", ha="center", va="center",
+                label = f"{w:.2f}"  # ".94"; a weight that rounds to 1.00 shows as "1"
+                ax.text(j, i, "1" if label == "1.00" else label[1:], ha="center", va="center",
                         fontsize=7, color="white" if w > 0.6 else "black")
     return image
 
@@ -205,9 +206,11 @@ class AttentionExplorer(Explorer):
         causal, scaled = self.causal.value, self.scaled.value
         scales = torch.logspace(math.log10(SCALE_RANGE[0]), math.log10(SCALE_RANGE[1]), 60)
         top, entropy = saturation_curve(q, k, scales, causal=causal, scaled=scaled)
-        # a Figure outside pyplot: the inline backend never shows it a second time
-        fig = Figure(figsize=(12, 5), layout="tight")
+        # a Figure outside pyplot: the inline backend never shows it a second time; margins
+        # fixed by hand, because a layout engine measures every label first and doubles the time
+        fig = Figure(figsize=(12, 5))
         heat, curve = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.3, 1]})
+        fig.subplots_adjust(left=0.06, right=0.98, bottom=0.14, top=0.92, wspace=0.3)
         where = f"layer {self.layer.value}, head {self.head.value}" if self.n_layers > 1 \
             else f"head {self.head.value}"
         mode = ("causal" if causal else "no mask") + (", scaled" if scaled else ", unscaled")

@@ -49,7 +49,7 @@ def _display_data(part) -> dict:
         data = {"text/html": part}
     else:
         png = io.BytesIO()
-        part.savefig(png, format="png", bbox_inches="tight")
+        part.savefig(png, format="png")  # the figure lays itself out (layout="tight"): one draw
         data = {"image/png": base64.b64encode(png.getvalue()).decode("ascii")}
     return {"output_type": "display_data", "data": data, "metadata": {}}
 

@@ -165,3 +165,12 @@ def test_the_static_view_says_what_the_explorer_is(model):
 def test_explorer_rejects_a_bad_head_count(model):
     with pytest.raises(ValueError, match="n_heads must be a whole number of at least 1"):
         AttentionExplorer(TOKENIZER, model.qk, n_heads=0, draw=False)
+
+
+def test_weights_that_round_to_one_are_labelled_1_not_00():
+    from matplotlib.figure import Figure
+
+    from lecture_utils.widgets.attention import plot_attention
+    ax = Figure().subplots()
+    plot_attention(ax, torch.tensor([[1.0, 0.0], [0.996, 0.004]]), ["a", "b"], annotate=True)
+    assert [text.get_text() for text in ax.texts] == ["1", "1", ".00"]  # 0 weights stay empty
