@@ -1,8 +1,9 @@
-"""Helpers shared by the Zero to Hero notebooks, in three kinds.
+"""Helpers shared by the Zero to Hero notebooks, in four kinds.
 
 The modules at this level hold what the notebooks teach and later notebooks import
 (`lecture_utils.micrograd`, `lecture_utils.gpt`, ...): generated from the notebooks by
 `python -m lecture_utils sync`, except the hand-written helpers `attention` and `graph`.
+`lecture_utils.check` holds the exercises' checks, hand-written, one module per lecture;
 `lecture_utils.widgets` holds the interactive explorers; `lecture_utils.course` the course
 machinery (the course file, the runner, sync, data sets, metrics, parameter checks, Colab).
 """

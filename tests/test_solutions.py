@@ -10,12 +10,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from lecture_utils.course.catalog import Notebook
+from lecture_utils.course.catalog import load_course, solutions_of
 from lecture_utils.course.colab import SETUP_CELL
-from lecture_utils.course.paths import NOTEBOOK_DIR
+from lecture_utils.course.paths import NOTEBOOK_DIR, SOLUTIONS_DIR
 from lecture_utils.course.runner import execute
 
-SOLUTIONS_DIR = Path(__file__).resolve().parent.parent / "solutions"
 SOLUTIONS = sorted(SOLUTIONS_DIR.glob("*.ipynb"))
 CHECK_CALL = re.compile(r"^\s*(assert (?:not )?)?check\.(\w+)\(", re.M)
 
@@ -32,14 +31,15 @@ def with_exercises() -> list[Path]:
             if exercise_cells(nbformat.read(str(path), as_version=4))]
 
 
-def test_there_are_solutions():
+def test_there_are_solutions_and_each_belongs_to_a_notebook_of_the_course():
     assert SOLUTIONS, f"no solutions notebook in {SOLUTIONS_DIR}"
+    assert {path.stem for path in SOLUTIONS} <= set(load_course())
 
 
 @pytest.mark.parametrize("path", SOLUTIONS, ids=[path.stem for path in SOLUTIONS])
 def test_the_solutions_run_and_every_asserted_check_passes(path, profile, tmp_path):
-    result = execute(Notebook(name=path.stem, title=path.stem, path=path), profile, tmp_path,
-                     progress=False)
+    """In the solutions' own quick parameters (course.toml's `solutions_quick`) under quick."""
+    result = execute(solutions_of(load_course()[path.stem]), profile, tmp_path, progress=False)
     assert result.passed, "\n".join(result.failures())
 
 

@@ -1,7 +1,8 @@
 """The course description in course.toml, read into plain objects and checked as it is read.
 
 The course file is the list of notebooks: each entry names a notebook in the notebook
-folder, its quick-profile parameters and the metrics it must reach.
+folder, its quick-profile parameters and the metrics it must reach, and the quick-profile
+parameters of its exercises' solutions notebook (solutions/NN_name.ipynb), if it has one.
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .paths import NOTEBOOK_DIR
+from .paths import NOTEBOOK_DIR, SOLUTIONS_DIR
 
 PROFILES = ("quick", "full")
 COURSE_FILE = Path(__file__).with_name("course.toml")
 
 NOTEBOOK_NAME = re.compile(r"[0-9]+_[A-Za-z0-9_]+")  # its number, then a short name: 04_mlp
-NOTEBOOK_KEYS = {"title", "quick", "metrics"}
+NOTEBOOK_KEYS = {"title", "quick", "metrics", "solutions_quick"}
 METRIC_KEYS = {"reference", "range", *PROFILES}
 
 
@@ -44,6 +45,7 @@ class Notebook:
     path: Path
     quick_parameters: dict = field(default_factory=dict)
     metrics: tuple[Metric, ...] = ()
+    solutions_quick_parameters: dict = field(default_factory=dict)
 
     def parameters(self, profile: str) -> dict:
         """papermill parameters: none for full (the lecture's defaults), overrides for quick."""
@@ -92,15 +94,25 @@ def _notebook(name: str, entry, notebook_dir: Path, where: str) -> Notebook:
     if not isinstance(entry.get("title"), str) or not entry["title"].strip():
         raise CourseError(f"{where}: needs a `title`.")
     quick, metrics = entry.get("quick", {}), entry.get("metrics", {})
-    if not isinstance(quick, dict) or not isinstance(metrics, dict):
-        raise CourseError(f"{where}: `quick` and `metrics` must be tables.")
+    solutions_quick = entry.get("solutions_quick", {})
+    if not all(isinstance(table, dict) for table in (quick, metrics, solutions_quick)):
+        raise CourseError(f"{where}: `quick`, `metrics` and `solutions_quick` must be tables.")
     return Notebook(
         name=name,
         title=entry["title"],
         path=notebook_dir / f"{name}.ipynb",
         quick_parameters=quick,
         metrics=tuple(_metric(m, spec, f"{where}, metric {m}") for m, spec in metrics.items()),
+        solutions_quick_parameters=solutions_quick,
     )
+
+
+def solutions_of(notebook: Notebook, solutions_dir: Path = SOLUTIONS_DIR) -> Notebook:
+    """The solutions notebook of a notebook's exercises, to run like a notebook: its own
+    quick-profile parameters, no metrics (its asserted checks are what it proves)."""
+    return Notebook(name=notebook.name, title=f"{notebook.title}: solutions",
+                    path=Path(solutions_dir) / notebook.path.name,
+                    quick_parameters=notebook.solutions_quick_parameters)
 
 
 def load_course(path: Path = COURSE_FILE, notebook_dir: Path = NOTEBOOK_DIR) -> dict[str, Notebook]:

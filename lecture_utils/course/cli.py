@@ -11,8 +11,17 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .catalog import COURSE_FILE, PROFILES, CourseError, find_notebooks, load_course, unlisted_notebooks
-from .paths import NOTEBOOK_DIR
+from .catalog import (
+    COURSE_FILE,
+    PROFILES,
+    CourseError,
+    Notebook,
+    find_notebooks,
+    load_course,
+    solutions_of,
+    unlisted_notebooks,
+)
+from .paths import NOTEBOOK_DIR, SOLUTIONS_DIR
 
 if TYPE_CHECKING:
     from .runner import Result
@@ -39,6 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--write-back", action="store_true",
                      help="with --profile full: replace each notebook whose metrics all passed "
                           "with its executed copy")
+    run.add_argument("--solutions", action="store_true",
+                     help="run the exercises' solutions notebooks (solutions/NN_name.ipynb) of the "
+                          "notebooks named, or all of them, instead of the lecture notebooks")
     run.add_argument("--course", type=Path, metavar="FILE",
                      help="run another course file, whose notebooks are the .ipynb files in its "
                           "folder (default: lecture_utils/course/course.toml, notebooks in notebooks/)")
@@ -67,6 +79,9 @@ def run_notebooks(args: argparse.Namespace) -> int:
     notebook_dir = args.course.parent if args.course else NOTEBOOK_DIR
     course = load_course(args.course or COURSE_FILE, notebook_dir)
     notebooks = find_notebooks(args.notebooks, course)
+    if args.solutions:
+        solutions_dir = args.course.parent / "solutions" if args.course else SOLUTIONS_DIR
+        notebooks = solutions_to_run(notebooks, solutions_dir, named=bool(args.notebooks))
     try:
         results = run_course(notebooks, args.profile, args.output_dir, args.write_back)
     except Interrupted as stop:
@@ -77,6 +92,16 @@ def run_notebooks(args: argparse.Namespace) -> int:
         return INTERRUPTED_EXIT_STATUS
     failed = summarise(results, notebook_dir, course)
     return 1 if failed else 0
+
+
+def solutions_to_run(notebooks: list[Notebook], solutions_dir: Path, named: bool) -> list[Notebook]:
+    """The solutions notebooks of these notebooks: all that exist, and a notebook named on
+    the command line without one is a refused request."""
+    solutions = [solutions_of(notebook, solutions_dir) for notebook in notebooks]
+    missing = [s.path.name for s in solutions if not s.path.is_file()]
+    if named and missing:
+        raise CourseError(f"No solutions notebook {', '.join(missing)} in {solutions_dir}.")
+    return [s for s in solutions if s.path.is_file()]
 
 
 def summarise(results: list[Result], notebook_dir: Path, course: dict) -> int:

@@ -9,6 +9,7 @@ from pathlib import Path
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 REPO_ROOT = PACKAGE_DIR.parent
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
+SOLUTIONS_DIR = REPO_ROOT / "solutions"
 RUNS_DIR = REPO_ROOT / "runs"
 CHECKOUT_DATA_DIR = REPO_ROOT / "data"
 CHECKPOINT_DIR = REPO_ROOT / "checkpoints"

@@ -6,6 +6,9 @@ title = "a toy"
 [notebooks.01_toy.quick]
 steps = 5
 
+[notebooks.01_toy.solutions_quick]
+steps = 3
+
 [notebooks.01_toy.metrics.loss]
 reference = "0.2"
 quick = [0.1, 0.3]

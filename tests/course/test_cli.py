@@ -97,6 +97,22 @@ def test_a_path_runs_that_file_not_the_course_notebook(course, capsys, tmp_path,
     assert "0 passed, 1 failed" in out
 
 
+def test_solutions_run_with_their_own_quick_parameters_and_write_back(course, capsys, make_notebook):
+    (course.parent / "solutions").mkdir()
+    solutions = make_notebook("01_toy", "steps = 100", "assert steps == 3, steps")
+    solutions = solutions.rename(course.parent / "solutions" / "01_toy.ipynb")
+    assert run(course, "--solutions", "--profile", "quick") == 0  # 02_other has none: skipped
+    assert "1 passed, 0 failed" in capsys.readouterr().out
+    assert run(course, "--solutions", "--profile", "full", "01") == 1  # steps stays 100
+    assert "AssertionError: 100" in capsys.readouterr().out
+    (course.parent / "solutions" / "01_toy.ipynb").write_text(
+        solutions.read_text().replace("assert steps == 3, steps", "print(steps)"))
+    assert run(course, "--solutions", "--profile", "full", "--write-back", "01") == 0
+    assert "100" in solutions.read_text()  # the output, written back
+    err = refused(capsys, course, "--solutions", "02")
+    assert "No solutions notebook 02_other.ipynb" in err
+
+
 def test_a_notebook_missing_on_disk_fails_the_run(course, capsys, tmp_path):
     (tmp_path / "02_other.ipynb").unlink()
     assert run(course) == 1

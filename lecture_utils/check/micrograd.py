@@ -1,142 +1,30 @@
-"""Checks for the exercises at the end of each notebook (hand-written, not generated).
-
-    from lecture_utils import check
-
-    check.derivative(g, (2.0, 3.0, 4.0), dg)     # your derivative against a finite difference
-    check.sigmoid(SigmoidValue)                  # your Value operation against torch.autograd
-
-Each check runs the learner's answer (a number, a function or a class) against a reference
-(PyTorch, a finite difference, a recomputation) and prints one line: `right: ...`, or
-`wrong: ...` with what is wrong and a hint (off by a sign or a factor, which input's
-gradient, forward right but backward wrong, `=` instead of `+=`, NaN, ...). It never prints
-the solution. An answer left as the notebook gives it (None, a method that raises
-NotImplementedError or does not exist yet) prints `not attempted yet: ...` and raises
-nothing, so a notebook with unanswered exercises still runs headlessly.
-
-Every check returns a `Result`, true only when the answer is right, so a solutions notebook
-can write `assert check.sigmoid(SigmoidValue)`.
-"""
+"""Checks for notebook 01's exercises: derivatives by hand and by nudging, new `Value`
+operations against torch.autograd, a softmax over `Value`s."""
 
 from __future__ import annotations
 
 import inspect
 import math
-import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
 
+from lecture_utils.check._core import (
+    NotAttempted,
+    Result,
+    Wrong,
+    as_number,
+    call_learner,
+    close,
+    how_off,
+    is_value,
+    run_check,
+)
 from lecture_utils.micrograd import Value, topological_order
 
-RIGHT, WRONG, NOT_ATTEMPTED = "right", "wrong", "not attempted yet"
-
-
-@dataclass(frozen=True)
-class Result:
-    """What a check found: `status` is "right", "wrong" or "not attempted yet"; `message`
-    the line it printed. True only when right."""
-
-    exercise: str
-    status: str
-    message: str
-
-    def __bool__(self) -> bool:
-        return self.status == RIGHT
-
-    def __str__(self) -> str:
-        return f"{self.status}: {self.exercise}: {self.message}"
-
-    def _ipython_display_(self) -> None:
-        """The line is already printed; as a cell's last value the result shows nothing more."""
-
-
-def _report(exercise: str, status: str, message: str) -> Result:
-    result = Result(exercise, status, message)
-    print(result)
-    return result
-
-
-class _Wrong(Exception):
-    """Raised inside a check with the hint for the learner; becomes a `wrong` Result."""
-
-
-class _NotAttempted(Exception):
-    """Raised inside a check when the answer is still the notebook's placeholder."""
-
-
-def _run(exercise: str, body: Callable[[], str]) -> Result:
-    """Run a check's body: its return value is the `right` message, _Wrong and
-    _NotAttempted carry the others. NotImplementedError from the learner's code means the
-    exercise is not attempted; any other exception in it is a wrong answer, named."""
-    try:
-        return _report(exercise, RIGHT, body())
-    except _NotAttempted as exc:
-        return _report(exercise, NOT_ATTEMPTED, str(exc))
-    except _Wrong as exc:
-        return _report(exercise, WRONG, str(exc))
-    except NotImplementedError:
-        return _report(exercise, NOT_ATTEMPTED, "your code raises NotImplementedError: replace it "
-                       "with your answer, then run the cell again.")
-
-
-def _call(what: str, fn: Callable, *args):
-    """Call the learner's code; an exception it raises becomes a hint naming the call."""
-    try:
-        return fn(*args)
-    except NotImplementedError:
-        raise
-    except Exception as exc:
-        raise _Wrong(f"{what} raised {type(exc).__name__}: {exc}") from None
-
-
-def _number(value) -> float | None:
-    """A float from a learner's number (int, float, NumPy scalar, one-element tensor), else None."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, numbers.Real):
-        return float(value)
-    if isinstance(value, torch.Tensor) and value.numel() == 1:
-        return float(value.item())
-    return None
-
-
-def _is_value(obj) -> bool:
-    """A micrograd Value: the package's, or the class a notebook defines (a different class
-    object with the same protocol), or a subclass of either."""
-    return all(hasattr(obj, name) for name in ("data", "grad", "_prev", "_backward", "backward"))
-
-
-def _close(a: float, b: float, rtol: float, atol: float) -> bool:
-    return abs(a - b) <= atol + rtol * abs(b)
-
-
-FACTORS = {2.0: "2", 0.5: "1/2", 3.0: "3", 1 / 3: "1/3", 4.0: "4", 0.25: "1/4", 10.0: "10",
-           0.1: "1/10", math.log(10): "ln 10 (log10 where the natural log is meant?)",
-           1 / math.log(10): "1/ln 10 (log10 where the natural log is meant?)"}
-
-
-def _how_off(yours: float, reference: float, rtol: float = 1e-6) -> str:
-    """Why two numbers differ, as far as can be said without giving the reference away."""
-    if math.isnan(yours):
-        return "is NaN (a 0/0, inf - inf or log of a negative number somewhere?)"
-    if math.isinf(yours):
-        return "is infinite (an overflow, or a division by zero?)"
-    if reference != 0 and _close(-yours, reference, rtol, 1e-12):
-        return "has the wrong sign"
-    if reference != 0 and yours != 0:
-        ratio = yours / reference
-        for factor, name in FACTORS.items():
-            for sign, word in ((1, ""), (-1, " and the wrong sign")):
-                if _close(sign * ratio, factor, 1e-6, 0):
-                    return f"is off by a factor of {name}{word}"
-    if reference != 0 and abs(yours - reference) <= 1e-3 * abs(reference):
-        return (f"is close (within {abs(yours - reference) / abs(reference):.0e} relatively) but "
-                "not equal: a numerical estimate or a rounded constant? Work it out exactly")
-    if yours == 0:
-        return "is 0, and it should not be"
-    return "is not right"
-
+__all__ = ["central_difference", "derivative", "log", "numerical_gradient", "sigmoid",
+           "softmax", "value_operation"]
 
 # ---------------------------------------------------------------------------------------------
 # Derivatives: notebook 01, section 1
@@ -175,23 +63,23 @@ def derivative(f: Callable, x, answer, rtol: float = 1e-6) -> Result:
     def body() -> str:
         args = _arguments(x)
         names = _input_names(f, len(args))
-        given = _call("your derivative", answer, *args) if callable(answer) else answer
+        given = call_learner("your derivative", answer, *args) if callable(answer) else answer
         if given is None or given is Ellipsis:
-            raise _NotAttempted("your answer is still None: work out the derivative, return it, "
+            raise NotAttempted("your answer is still None: work out the derivative, return it, "
                                 "and run the cell again.")
         values = list(given) if isinstance(given, Sequence) else [given]
         if all(v is None for v in values):
-            raise _NotAttempted("every entry of your answer is still None.")
+            raise NotAttempted("every entry of your answer is still None.")
         if len(values) != len(args):
-            raise _Wrong(f"your answer has {len(values)} number(s), f has {len(args)} input(s): "
+            raise Wrong(f"your answer has {len(values)} number(s), f has {len(args)} input(s): "
                          f"give one partial derivative per input ({', '.join(names)}), in order.")
-        numbers = [_number(v) for v in values]
+        numbers = [as_number(v) for v in values]
         for name, value, number in zip(names, values, numbers):
             if number is None:
-                raise _Wrong(f"the derivative for {name} is {value!r}, not a number.")
+                raise Wrong(f"the derivative for {name} is {value!r}, not a number.")
         references = [central_difference(f, args, i) for i in range(len(args))]
         wrong = [(name, number, ref) for name, number, ref in zip(names, numbers, references)
-                 if not _close(number, ref, rtol, 1e-8)]
+                 if not close(number, ref, rtol, 1e-8)]
         if not wrong:
             what = ("the derivative agrees" if len(args) == 1
                     else f"all {len(args)} partial derivatives agree")
@@ -199,19 +87,19 @@ def derivative(f: Callable, x, answer, rtol: float = 1e-6) -> Result:
         if len(args) == 1:
             name, number, ref = wrong[0]
             fname = f.__name__ if getattr(f, "__name__", "<lambda>").isidentifier() else "f"
-            raise _Wrong(f"{fname}'({_shown(args)}) = {number:.6g} {_how_off(number, ref)}.")
+            raise Wrong(f"{fname}'({_shown(args)}) = {number:.6g} {how_off(number, ref)}.")
         fname = f.__name__ if getattr(f, "__name__", "<lambda>").isidentifier() else "f"
         parts = []
         for name, number, ref in wrong:
-            how = _how_off(number, ref)
+            how = how_off(number, ref)
             if how == "is not right":
                 how += f" (look again at the terms that contain {name})"
             parts.append(f"∂{fname}/∂{name} = {number:.6g} {how}")
         right = len(args) - len(wrong)
         tail = f" ({right} of {len(args)} right)" if right else ""
-        raise _Wrong("; ".join(parts) + tail + ".")
+        raise Wrong("; ".join(parts) + tail + ".")
 
-    return _run("derivative", body)
+    return run_check("derivative", body)
 
 
 def _shown(args: Sequence[float]) -> str:
@@ -253,7 +141,7 @@ def numerical_gradient(estimate: Callable, centred: bool = False) -> Result:
         return out
 
     def matches(values, expected):
-        return all(_close(v, e, 1e-7, 1e-9) for v, e in zip(values, expected))
+        return all(close(v, e, 1e-7, 1e-9) for v, e in zip(values, expected))
 
     hints = {
         "exact": "these are the exact derivatives: estimate them by nudging each input by h, "
@@ -268,30 +156,30 @@ def numerical_gradient(estimate: Callable, centred: bool = False) -> Result:
 
     def body() -> str:
         for f, args in _GRADIENT_CASES:
-            given = _call(f"your function on a function of {len(args)} input(s)", estimate,
+            given = call_learner(f"your function on a function of {len(args)} input(s)", estimate,
                           f, args, _GRADIENT_STEP)
             if given is None:
-                raise _NotAttempted("your function returns None: compute one slope per input, "
+                raise NotAttempted("your function returns None: compute one slope per input, "
                                     "return them as a list, and run the cell again.")
             values = list(given) if isinstance(given, Sequence) else [given]
             if len(values) != len(args):
-                raise _Wrong(f"for a function of {len(args)} input(s) your function returned "
+                raise Wrong(f"for a function of {len(args)} input(s) your function returned "
                              f"{len(values)} number(s): one slope per input.")
-            numbers = [_number(v) for v in values]
+            numbers = [as_number(v) for v in values]
             if any(n is None for n in numbers):
-                raise _Wrong(f"your function returned {values!r}: the slopes must be numbers.")
+                raise Wrong(f"your function returned {values!r}: the slopes must be numbers.")
             if any(math.isnan(n) for n in numbers):
-                raise _Wrong("your function returned NaN.")
+                raise Wrong("your function returned NaN.")
             if matches(numbers, slopes(f, args, _GRADIENT_STEP, kind)):
                 continue
             for other, hint in hints.items():
                 if other != kind and matches(numbers, slopes(f, args, _GRADIENT_STEP, other)):
-                    raise _Wrong(hint + ".")
-            raise _Wrong(f"on a function of {len(args)} input(s) your slopes are not the "
+                    raise Wrong(hint + ".")
+            raise Wrong(f"on a function of {len(args)} input(s) your slopes are not the "
                          f"{kind} differences with step h (is h the argument you were given?).")
         return f"{kind} differences, right on functions of 1, 2 and 3 inputs."
 
-    return _run("numerical_gradient", body)
+    return run_check("numerical_gradient", body)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -332,7 +220,7 @@ def _oracle(op: _Operation, x: float, scale: float = 1.0) -> tuple[float, float]
 
 
 def _same(a: float, b: float) -> bool:
-    return (math.isnan(a) and math.isnan(b)) or _close(a, b, 1e-9, 1e-12)
+    return (math.isnan(a) and math.isnan(b)) or close(a, b, 1e-9, 1e-12)
 
 
 def value_operation(value_class: type, name: str) -> Result:
@@ -343,9 +231,9 @@ def value_operation(value_class: type, name: str) -> Result:
     cls_name = getattr(value_class, "__name__", repr(value_class))
 
     def apply(x: Value, what: str):
-        out = _call(f"{cls_name}({x.data:g}).{name}(){what}", getattr(x, name))
-        if not _is_value(out):
-            raise _Wrong(f"{name}() returned a {type(out).__name__}, not a Value: the result "
+        out = call_learner(f"{cls_name}({x.data:g}).{name}(){what}", getattr(x, name))
+        if not is_value(out):
+            raise Wrong(f"{name}() returned a {type(out).__name__}, not a Value: the result "
                          "must be a Value that lists its input among its children, so that "
                          "backward() can reach it.")
         return out
@@ -362,20 +250,20 @@ def value_operation(value_class: type, name: str) -> Result:
         elif expression == "op · op":
             out = apply(leaf, "") * apply(leaf, "")
         try:
-            _call(f"backward() through {name}", out.backward)
-        except _Wrong as exc:
+            call_learner(f"backward() through {name}", out.backward)
+        except Wrong as exc:
             if "positional argument" in str(exc):  # the video's `def _backward():`
-                raise _Wrong(f"{exc}. In this course's Value, _backward receives the gradient "
+                raise Wrong(f"{exc}. In this course's Value, _backward receives the gradient "
                              "arriving at the output: def _backward(out_grad).") from None
             raise
         return out, leaf.grad, leaf
 
     def body() -> str:
         if not isinstance(value_class, type) or not hasattr(value_class, "backward"):
-            raise _Wrong(f"pass your class itself, a subclass of Value; got {value_class!r}.")
+            raise Wrong(f"pass your class itself, a subclass of Value; got {value_class!r}.")
         method = getattr(value_class, name, None)
         if method is None:
-            raise _NotAttempted(f"{cls_name} has no method {name}(): define it in the class, then "
+            raise NotAttempted(f"{cls_name} has no method {name}(): define it in the class, then "
                                 "run the cell again.")
         edge_words = f" ({op.edge_hint})" if op.edge_hint else ""
         for index, x in enumerate(op.inputs):
@@ -383,37 +271,37 @@ def value_operation(value_class: type, name: str) -> Result:
             expected, expected_grad = _oracle(op, x)
             try:
                 out, grad, leaf = forward_backward(x, "op")
-            except _Wrong as exc:
+            except Wrong as exc:
                 if edge:
-                    raise _Wrong(f"right on ordinary inputs, but at the edge: {exc}{edge_words}.") from None
+                    raise Wrong(f"right on ordinary inputs, but at the edge: {exc}{edge_words}.") from None
                 raise
             where = f"{name}({x:g})"
             if math.isnan(out.data) and not math.isnan(expected):
-                raise _Wrong(f"forward: {where} is NaN{edge_words if edge else ''}.")
+                raise Wrong(f"forward: {where} is NaN{edge_words if edge else ''}.")
             if not _same(out.data, expected):
                 tail = edge_words if edge else ""
-                raise _Wrong(f"forward: {where}.data = {out.data:.6g} "
-                             f"{_how_off(out.data, expected, 1e-9)} (compared with torch){tail}.")
+                raise Wrong(f"forward: {where}.data = {out.data:.6g} "
+                             f"{how_off(out.data, expected, 1e-9)} (compared with torch){tail}.")
             if not any(node is leaf for node in topological_order(out)):
-                raise _Wrong(f"{where}: backward() cannot reach the input from the output: the "
+                raise Wrong(f"{where}: backward() cannot reach the input from the output: the "
                              "output Value must list its input among its children (_prev), or "
                              "an input that is itself computed never passes its gradient on.")
             if math.isnan(grad) and not math.isnan(expected_grad):
-                raise _Wrong(f"forward right, backward wrong: the gradient of {where} is NaN"
+                raise Wrong(f"forward right, backward wrong: the gradient of {where} is NaN"
                              f"{edge_words if edge else ''}.")
             if not _same(grad, expected_grad):
                 if grad == 0 and expected_grad != 0:
-                    raise _Wrong(f"forward right, backward wrong: after {where}.backward() the "
+                    raise Wrong(f"forward right, backward wrong: after {where}.backward() the "
                                  "input's grad is still 0. Does the output list its input among "
                                  "its children, and does its _backward add to the input's grad?")
-                raise _Wrong(f"forward right, backward wrong: the gradient of {where} is "
-                             f"{grad:.6g}, which {_how_off(grad, expected_grad, 1e-9)}.")
+                raise Wrong(f"forward right, backward wrong: the gradient of {where} is "
+                             f"{grad:.6g}, which {how_off(grad, expected_grad, 1e-9)}.")
         # The chain rule: the local derivative times the gradient arriving from above.
         x = op.inputs[1]
         _, expected_grad = _oracle(op, x, scale=3.0)
         _, grad, _ = forward_backward(x, "3·op")
         if not _same(grad, expected_grad):
-            raise _Wrong(f"forward right, and backward right when {name}'s output is the final "
+            raise Wrong(f"forward right, and backward right when {name}'s output is the final "
                          f"result, but in 3 · {name}(x) the input's gradient is not 3 times as "
                          "large: multiply the local derivative by out_grad, the gradient arriving "
                          "at the output.")
@@ -425,13 +313,13 @@ def value_operation(value_class: type, name: str) -> Result:
             _, grad, _ = forward_backward(x, expression)
             if not _same(grad, t.grad.item()):
                 shown = expression.replace("op", f"{name}(x)")
-                raise _Wrong(f"right when x is used once, but in {shown} the gradient of x is wrong: "
+                raise Wrong(f"right when x is used once, but in {shown} the gradient of x is wrong: "
                              "it should be the sum over both uses. Does your _backward assign the "
                              "input's grad with = instead of adding to it with +=?")
         return (f"{cls_name}.{name} matches torch.{name}, forward and backward, on "
                 f"{len(op.inputs)} inputs (edge cases included), with x used twice.")
 
-    return _run(name, body)
+    return run_check(name, body)
 
 
 def sigmoid(value_class: type) -> Result:
@@ -485,38 +373,38 @@ def softmax(softmax_fn: Callable, value_class: type = Value) -> Result:
             for loss_kind in ("nll", "weighted"):
                 leaves = [value_class(v) for v in logits]
                 try:
-                    probs = _call(where, softmax_fn, leaves)
+                    probs = call_learner(where, softmax_fn, leaves)
                     if probs is None:
-                        raise _NotAttempted("your softmax returns None: return the list of "
+                        raise NotAttempted("your softmax returns None: return the list of "
                                             "probabilities (Values), then run the cell again.")
                     probs = list(probs)
                     if len(probs) != len(logits):
-                        raise _Wrong(f"{where} returned {len(probs)} values for {len(logits)} "
+                        raise Wrong(f"{where} returned {len(probs)} values for {len(logits)} "
                                      "logits: one probability per logit.")
-                    if not all(_is_value(p) for p in probs):
-                        raise _Wrong(f"{where} returned {type(probs[0]).__name__}s, not Values: "
+                    if not all(is_value(p) for p in probs):
+                        raise Wrong(f"{where} returned {type(probs[0]).__name__}s, not Values: "
                                      "build the probabilities from Value operations so that "
                                      "backward() reaches the logits.")
                     data = [p.data for p in probs]
                     if any(math.isnan(d) for d in data):
-                        raise _Wrong(f"{where} contains NaN.")
+                        raise Wrong(f"{where} contains NaN.")
                     for i, (d, ref) in enumerate(zip(data, probs_t.tolist())):
-                        if not _close(d, ref, 1e-9, 1e-12):
+                        if not close(d, ref, 1e-9, 1e-12):
                             total = sum(data)
                             hint = (f"the probabilities sum to {total:.6g}, not 1: normalise "
-                                    "them" if not _close(total, 1.0, 1e-9, 0)
-                                    else f"probability {i} {_how_off(d, ref, 1e-9)}")
-                            raise _Wrong(f"forward: {where}: {hint}.")
+                                    "them" if not close(total, 1.0, 1e-9, 0)
+                                    else f"probability {i} {how_off(d, ref, 1e-9)}")
+                            raise Wrong(f"forward: {where}: {hint}.")
                     if loss_kind == "nll":
                         loss = _negative_log(probs[label])
                         loss_t = -torch.log(probs_t[label])
                     else:
                         loss = sum(w * p for w, p in zip(weights, probs))  # in your Value class
                         loss_t = sum(w * p for w, p in zip(weights, probs_t))
-                    _call(f"backward() through {where}", loss.backward)
-                except _Wrong as exc:
+                    call_learner(f"backward() through {where}", loss.backward)
+                except Wrong as exc:
                     if large and case > 0:
-                        raise _Wrong(f"right on ordinary logits, but with large ones: {exc} "
+                        raise Wrong(f"right on ordinary logits, but with large ones: {exc} "
                                      "Softmax does not change when the same number is "
                                      "subtracted from every logit: which number keeps every "
                                      "exp() small?") from None
@@ -525,19 +413,19 @@ def softmax(softmax_fn: Callable, value_class: type = Value) -> Result:
                 loss_t.backward(retain_graph=True)
                 grads = [leaf.grad for leaf in leaves]
                 bad = [i for i, (g, ref) in enumerate(zip(grads, t.grad.tolist()))
-                       if not _close(g, ref, 1e-7, 1e-10)]
+                       if not close(g, ref, 1e-7, 1e-10)]
                 if bad:
                     what = ("-log(probs[label])" if loss_kind == "nll"
                             else "a weighted sum of the probabilities")
                     if all(g == 0 for g in grads):
-                        raise _Wrong(f"forward right, backward wrong: for {what} with {where}, "
+                        raise Wrong(f"forward right, backward wrong: for {what} with {where}, "
                                      "every logit's gradient is 0: are the probabilities built "
                                      "from the logits with Value operations?")
-                    which = "; ".join(f"logit {i}'s {_how_off(grads[i], t.grad[i].item(), 1e-7)}"
+                    which = "; ".join(f"logit {i}'s {how_off(grads[i], t.grad[i].item(), 1e-7)}"
                                       for i in bad)
-                    raise _Wrong(f"forward right, backward wrong: for {what} with {where}, the "
+                    raise Wrong(f"forward right, backward wrong: for {what} with {where}, the "
                                  f"gradient of {which}.")
         return ("the probabilities and the logits' gradients match torch.softmax on "
                 f"{len(_SOFTMAX_CASES)} logit vectors, large logits included.")
 
-    return _run("softmax", body)
+    return run_check("softmax", body)

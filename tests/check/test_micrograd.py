@@ -1,27 +1,16 @@
-"""lecture_utils.check, fed the answers learners give: each right answer is accepted, each
-kind of wrong answer rejected with the hint that names its fault, and an answer left as the
-notebook gives it is "not attempted yet", without raising."""
+"""lecture_utils.check.micrograd (notebook 01's checks), fed the answers learners give: each
+right answer is accepted, each kind of wrong answer rejected with the hint that names its
+fault, and an answer left as the notebook gives it is "not attempted yet", without raising."""
 
 import importlib.util
 import math
 
 import pytest
 
-from lecture_utils import check
+from lecture_utils import check, micrograd
 from lecture_utils.check import NOT_ATTEMPTED, RIGHT, WRONG
 from lecture_utils.micrograd import Value
-
-
-def verdict(capsys, result, status, *hints):
-    """The result has this status, printed exactly its one line, and the line has the hints."""
-    line = capsys.readouterr().out
-    assert line == str(result) + "\n" and line.count("\n") == 1, line
-    assert result.status == status, line
-    assert bool(result) == (status == RIGHT)
-    for hint in hints:
-        assert hint in line, f"{hint!r} not in {line!r}"
-    return line
-
+from tests.check.verdict import verdict
 
 # ---------------------------------------------------------------------------------------------
 # derivative
@@ -215,8 +204,7 @@ def test_the_package_value_passes_its_own_operations(capsys, name):
 
 def test_a_value_class_of_a_notebook_is_accepted(capsys):
     """A notebook defines its own Value: another class object with the same protocol."""
-    spec = importlib.util.spec_from_file_location("notebook_micrograd", check.__file__.replace(
-        "check.py", "micrograd.py"))
+    spec = importlib.util.spec_from_file_location("notebook_micrograd", micrograd.__file__)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert module.Value is not Value
