@@ -1,7 +1,9 @@
 """The GPT model of notebook 08 against torch.nn oracles, with tiny shapes: the batched
 attention against the per-head modules and F.scaled_dot_product_attention, LayerNorm
 against nn.LayerNorm, the causal mask, parameter counts from the shape alone, and sampling
-with a temperature and top-k. Training and checkpoints: test_gpt_training.py."""
+with a temperature and top-k; the later changes (rotary positions, QK-norm, RMSNorm, ReLU
+squared, zero-initialised projections, tied embeddings) against their defining properties
+and torch.nn. Training and checkpoints: test_gpt_training.py."""
 
 import math
 from dataclasses import replace
@@ -12,12 +14,15 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from lecture_utils.gpt import (
+    ACTIVATIONS,
     GPT,
     BigramLanguageModel,
     CausalSelfAttention,
     GPTConfig,
     LayerNorm,
     MultiHeadAttention,
+    RMSNorm,
+    RotaryEmbedding,
     count_parameters,
     init_weights,
 )
@@ -194,3 +199,104 @@ def test_top_k_must_be_at_least_1(top_k):
     with pytest.raises(ValueError, match=f"top_k must be None .*or at least 1, got {top_k}"):
         GPT(TINY, generator()).generate(torch.zeros((1, 1), dtype=torch.long), 3, generator(),
                                         top_k=top_k)
+
+
+# The later changes of "What later GPTs changed": rotary positions, QK-norm, RMSNorm, ReLU
+# squared, zero-initialised projections and tied embeddings.
+
+LATER = replace(TINY, positions="rotary", qk_norm=True, activation="relu2", norm="rmsnorm",
+                zero_init_projections=True)
+
+
+def at_position(rotary, vector, t):
+    return rotary(vector.expand(1, t + 1, -1))[0, t]
+
+
+def test_rotary_scores_depend_on_the_offset_only():
+    rotary = RotaryEmbedding(head_size=8, block_size=32)
+    q, k = torch.randn(2, 8, generator=generator(30))
+    scores = {(tq, tk): at_position(rotary, q, tq) @ at_position(rotary, k, tk)
+              for tq, tk in [(5, 2), (31, 28), (3, 0), (5, 1)]}
+    assert scores[(5, 2)] == pytest.approx(scores[(31, 28)].item(), abs=1e-5)
+    assert scores[(5, 2)] == pytest.approx(scores[(3, 0)].item(), abs=1e-5)
+    assert abs(scores[(5, 2)] - scores[(5, 1)]) > 1e-3  # another offset, another score
+
+
+def test_rotary_turns_without_stretching_and_leaves_position_0_alone():
+    rotary = RotaryEmbedding(head_size=8, block_size=16)
+    x = torch.randn(3, 16, 2, 8, generator=generator(31))  # (B, T, heads, head_size)
+    turned = rotary(x)
+    assert torch.allclose(turned.norm(dim=-1), x.norm(dim=-1), atol=1e-5)
+    assert torch.equal(turned[:, 0], x[:, 0])
+    assert not torch.allclose(turned[:, 1], x[:, 1])
+
+
+def test_qk_norm_bounds_every_score():
+    attention = CausalSelfAttention(16, 4, block_size=8, fused=False, qk_norm=True)
+    init_weights(attention, generator(32), std=0.3)
+    q, k, _ = attention.queries_keys_values(50 * torch.randn(2, 8, 16, generator=generator(33)))
+    assert torch.allclose(q.pow(2).mean(-1), torch.ones(()), atol=1e-4)
+    scores = q @ k.transpose(-2, -1) * q.shape[-1] ** -0.5
+    assert scores.abs().max() <= q.shape[-1] ** 0.5 + 1e-4
+
+
+def test_rotary_and_qk_norm_give_the_same_attention_fused_or_spelled_out():
+    x = torch.randn(2, 8, 16, generator=generator(34))
+    outputs = []
+    for fused in (True, False):
+        attention = CausalSelfAttention(16, 4, 8, fused=fused, rotary=RotaryEmbedding(4, 8),
+                                        qk_norm=True)
+        init_weights(attention, generator(35), std=0.3)
+        outputs.append(attention(x))
+    assert torch.allclose(*outputs, atol=1e-5)
+
+
+def test_rms_norm_matches_torch():
+    x = 3 * torch.randn(4, 5, 16, generator=generator(36)) + 1
+    ours, pytorch = RMSNorm(16), nn.RMSNorm(16, eps=1e-5)
+    with torch.no_grad():
+        ours.weight.copy_(torch.linspace(0.5, 2, 16))
+        pytorch.weight.copy_(torch.linspace(0.5, 2, 16))
+    assert torch.allclose(ours(x), pytorch(x), atol=1e-5)
+    x.requires_grad_(True)
+    ours(x).sum().backward()
+    ours_grad, x.grad = x.grad, None
+    pytorch(x).sum().backward()
+    assert torch.allclose(ours_grad, x.grad, atol=1e-5)
+
+
+def test_relu_squared():
+    x = torch.tensor([-2.0, -0.5, 0.0, 0.5, 3.0])
+    assert torch.equal(ACTIVATIONS["relu2"]()(x), torch.tensor([0.0, 0.0, 0.0, 0.25, 9.0]))
+
+
+def test_zero_initialised_projections_make_every_block_the_identity():
+    model = GPT(LATER, generator(37))
+    x = torch.randn(2, 8, 16, generator=generator(38))
+    for block in model.blocks:
+        assert torch.equal(block(x), x)
+    assert not torch.equal(GPT(replace(LATER, zero_init_projections=False), generator(37)).blocks[0](x), x)
+
+
+def test_rotary_model_has_no_position_table_and_reads_no_future():
+    model = GPT(LATER, generator(39))
+    assert not hasattr(model, "position_embedding_table")
+    assert count_parameters(LATER) == sum(p.numel() for p in model.parameters())
+    idx = torch.randint(5, (1, 8), generator=generator(40))
+    changed = idx.clone()
+    changed[0, -1] = (idx[0, -1] + 1) % 5
+    assert torch.equal(model(idx)[0][:, :-1], model(changed)[0][:, :-1])
+
+
+def test_tied_embeddings_share_one_table():
+    tied = replace(TINY, tied_embeddings=True)
+    model = GPT(tied, generator(41))
+    assert model.lm_head.weight is model.token_embedding_table.weight
+    assert count_parameters(TINY) - count_parameters(tied) == 5 * 16
+
+
+@pytest.mark.parametrize(("field", "value"), [("positions", "sinusoidal"), ("activation", "tanh"),
+                                              ("norm", "batchnorm")])
+def test_an_unknown_option_is_a_clear_error(field, value):
+    with pytest.raises(ValueError, match=f"GPTConfig.{field} must be one of .* got '{value}'"):
+        replace(TINY, **{field: value})

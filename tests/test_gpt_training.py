@@ -1,5 +1,6 @@
-"""Training notebook 08's GPT, with tiny shapes: the configurations, the learning-rate
-schedule, a short seeded training run, estimate_loss, and checkpoints (round trip, missing,
+"""Training notebook 08's GPT, with tiny shapes: the configurations and the later changes
+they add, the learning-rate schedules, AdamW and Muon, short seeded training runs,
+estimate_loss and split_loss, and checkpoints (round trip, missing,
 corrupt, another shape of model, other training settings or seed)."""
 
 from dataclasses import replace
@@ -11,6 +12,7 @@ from lecture_utils.course.paths import CHECKPOINT_DIR
 from lecture_utils.gpt import GPT, GPTConfig, count_parameters
 from lecture_utils.gpt_training import (
     CONFIGS,
+    LATER_CHANGES,
     CheckpointError,
     TrainConfig,
     checkpoint_dir,
@@ -18,9 +20,12 @@ from lecture_utils.gpt_training import (
     estimated_seconds,
     learning_rate_at,
     load_checkpoint,
+    make_optimizers,
     measure_training,
     save_checkpoint,
+    split_loss,
     train,
+    with_changes,
 )
 
 TINY = GPTConfig(block_size=8, n_layers=2, n_heads=4, n_embd=16, vocab_size=5)
@@ -39,7 +44,16 @@ def test_configs_pair_a_shape_with_training_settings():
         assert isinstance(model_config, GPTConfig) and isinstance(train_config, TrainConfig)
     assert count_parameters(CONFIGS["lecture"][0]) == 10_788_929
     assert count_parameters(CONFIGS["small"][0]) == 209_729  # the lecture's 0.2097M
-    assert count_parameters(CONFIGS["cpu"][0]) == 326_145
+    assert count_parameters(CONFIGS["cpu_adamw"][0]) == 326_145
+    assert count_parameters(CONFIGS["cpu"][0]) == 321_025  # rotary: no table of 64 x 80
+
+
+def test_cpu_is_cpu_adamw_with_every_later_change():
+    assert with_changes(*CONFIGS["cpu_adamw"], LATER_CHANGES) == CONFIGS["cpu"]
+    model_config, train_config = CONFIGS["cpu"]
+    assert model_config.positions == "rotary" and model_config.qk_norm
+    assert train_config.muon_lr is not None and train_config.schedule == "wsd"
+    assert CONFIGS["cpu_adamw"][1].muon_lr is None  # the lecture's AdamW
 
 
 def test_learning_rate_schedule():
@@ -57,6 +71,76 @@ def test_learning_rate_schedule():
 def pattern_data(length=2000):
     """A repeating 5-symbol text: a model with context learns it almost perfectly."""
     return torch.tensor([0, 1, 2, 3, 4, 2, 1] * (length // 7), dtype=torch.long)
+
+
+def test_wsd_schedule_holds_the_peak_then_falls_in_a_straight_line():
+    wsd = TrainConfig(batch_size=8, learning_rate=1e-2, max_iters=100, warmup_iters=10,
+                      min_lr=0.0, schedule="wsd", cooldown=0.4)
+    assert learning_rate_at(0, wsd) == pytest.approx(1e-3)
+    assert learning_rate_at(10, wsd) == learning_rate_at(60, wsd) == pytest.approx(1e-2)
+    assert learning_rate_at(80, wsd) == pytest.approx(0.5e-2)  # halfway down the cooldown
+    assert learning_rate_at(100, wsd) == pytest.approx(0.0)
+    rates = [learning_rate_at(step, wsd) for step in range(60, 101)]
+    steps = [a - b for a, b in zip(rates, rates[1:])]
+    assert all(step == pytest.approx(steps[0]) for step in steps)  # a straight line
+
+
+@pytest.mark.parametrize(("fields", "message"), [
+    ({"schedule": "linear"}, "schedule must be 'cosine' or 'wsd'"),
+    ({"cooldown": 0.0}, r"cooldown is a fraction of the steps, in \(0, 1\]"),
+])
+def test_bad_training_options_are_clear_errors(fields, message):
+    with pytest.raises(ValueError, match=message):
+        replace(TINY_TRAINING, **fields)
+
+
+def test_muon_takes_the_blocks_matrices_and_adamw_the_rest():
+    model = GPT(replace(TINY, tied_embeddings=True), generator(24))
+    adamw, muon = make_optimizers(model, replace(TINY_TRAINING, muon_lr=0.02))
+    assert isinstance(adamw, torch.optim.AdamW) and isinstance(muon, torch.optim.Muon)
+    names = {id(p): name for name, p in model.named_parameters()}
+    in_muon = {names[id(p)] for p in muon.param_groups[0]["params"]}
+    assert in_muon == {name for name, p in model.named_parameters()
+                       if name.startswith("blocks.") and p.ndim == 2}
+    decayed, not_decayed = adamw.param_groups
+    assert {names[id(p)] for p in decayed["params"]} == {"token_embedding_table.weight",
+                                                         "position_embedding_table.weight"}
+    assert decayed["weight_decay"] == TINY_TRAINING.weight_decay and not_decayed["weight_decay"] == 0
+    assert all(p.ndim == 1 for p in not_decayed["params"])
+    every = [p for group in adamw.param_groups + muon.param_groups for p in group["params"]]
+    assert len(every) == len({id(p) for p in every}) == len(list(model.parameters()))
+
+
+def test_without_muon_adamw_trains_everything():
+    model = GPT(TINY, generator(25))
+    (adamw,) = make_optimizers(model, TINY_TRAINING)
+    assert sum(len(group["params"]) for group in adamw.param_groups) == len(list(model.parameters()))
+
+
+def test_a_run_with_every_later_change_learns_and_repeats():
+    data = pattern_data()
+    later_model = replace(TINY, positions="rotary", qk_norm=True, zero_init_projections=True)
+    later_training = replace(TINY_TRAINING, warmup_iters=5, min_lr=0.0, schedule="wsd", muon_lr=0.02)
+    history = train(GPT(later_model, generator(26)), later_training, data, data, generator(27),
+                    progress=False)
+    assert history["val"][0] == pytest.approx(1.61, abs=0.05)  # zero-init blocks: ln(5) at first
+    assert history["best_val"] < 0.3
+    again = train(GPT(later_model, generator(26)), later_training, data, data, generator(27),
+                  progress=False)
+    assert again["val"] == history["val"]
+
+
+def test_split_loss_counts_every_position_once():
+    data = pattern_data()
+    model = GPT(TINY, generator(28))
+    n_chunks = (len(data) - 1) // TINY.block_size
+    x = data[:n_chunks * TINY.block_size].view(n_chunks, TINY.block_size)
+    y = data[1:n_chunks * TINY.block_size + 1].view(n_chunks, TINY.block_size)
+    with torch.no_grad():
+        logits, _ = model(x)
+        expected = torch.nn.functional.cross_entropy(logits.view(-1, 5), y.reshape(-1)).item()
+    assert split_loss(model, data, TINY_TRAINING) == pytest.approx(expected, rel=1e-5)
+    assert model.training  # left as it was
 
 
 def test_seeded_training_run_learns_the_pattern_and_keeps_the_best():

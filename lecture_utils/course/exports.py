@@ -66,12 +66,13 @@ GENERATED_MODULES = {
     "lecture_utils/gpt.py":
         "A character-level GPT, as notebook 08 builds it piece by piece: the bigram baseline, "
         "one attention head, multi-head attention (per-head modules, and all heads in one "
-        "batched module), the feed-forward layer, LayerNorm from scratch, the transformer block "
-        "and the GPT itself, with its shape (`GPTConfig`) and `count_parameters`.",
+        "batched module), the feed-forward layer, LayerNorm from scratch, the later changes "
+        "(rotary positions, QK-norm, RMSNorm, ReLU squared), the transformer block and the GPT "
+        "itself, with its shape and options (`GPTConfig`) and `count_parameters`.",
     "lecture_utils/gpt_training.py":
         "The training of notebook 08's GPT: its settings, the loss estimate, the learning-rate "
-        "schedule, the training loop, the configurations, timing a step to estimate a run, and "
-        "checkpoints.",
+        "schedules, AdamW and Muon, the training loop, the configurations and the later changes "
+        "they add, timing a step to estimate a run, checkpoints, and the loss on a whole split.",
 }
 
 MARKER = re.compile(r"#\s*saved in\b\s*(.*)", re.IGNORECASE)
