@@ -292,7 +292,7 @@ def norm_layer(config):
     return nn.LayerNorm(config.n_embd)
 
 
-# Generated from notebook 08_gpt, cell 75; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 76; edit the notebook, not this file.
 class ReLUSquared(nn.Module):
     """relu(x) ** 2, the activation of the Primer paper and of the speedrun."""
 
@@ -300,11 +300,11 @@ class ReLUSquared(nn.Module):
         return F.relu(x).square()
 
 
-# Generated from notebook 08_gpt, cell 75; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 76; edit the notebook, not this file.
 ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU, "relu2": ReLUSquared}  # GPTConfig.activation
 
 
-# Generated from notebook 08_gpt, cell 79; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 80; edit the notebook, not this file.
 class Block(nn.Module):
     """A pre-norm transformer block: x + attention(ln1(x)), then x + feed_forward(ln2(x)),
     with the later changes that `config` asks for."""
@@ -324,7 +324,7 @@ class Block(nn.Module):
         return x + self.feed_forward(self.ln2(x))  # computation
 
 
-# Generated from notebook 08_gpt, cell 79; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 80; edit the notebook, not this file.
 class GPT(LanguageModel):
     """Token embeddings plus (in the lecture) position embeddings, n_layers Blocks, a final
     LayerNorm and lm_head."""
@@ -359,7 +359,7 @@ class GPT(LanguageModel):
         return logits, None if targets is None else self.loss(logits, targets)
 
 
-# Generated from notebook 08_gpt, cell 85; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 86; edit the notebook, not this file.
 def count_parameters(config):
     """The parameter count of a GPT of shape `config`, without allocating its weights."""
     with torch.device("meta"):  # shapes only: even a 10M-parameter model costs nothing

@@ -168,7 +168,7 @@ def train(model, train_config, train_data, val_data, generator, eval_seed=0, pro
     return history
 
 
-# Generated from notebook 08_gpt, cell 83; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 84; edit the notebook, not this file.
 # The later changes our CPU configuration makes, in the order the ablation adds them:
 # name: (GPTConfig fields, TrainConfig fields).
 LATER_CHANGES = {
@@ -180,7 +180,7 @@ LATER_CHANGES = {
 }
 
 
-# Generated from notebook 08_gpt, cell 83; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 84; edit the notebook, not this file.
 def with_changes(model_config, train_config, names):
     """The two configs with the fields of each named change of LATER_CHANGES set."""
     for name in names:
@@ -190,16 +190,16 @@ def with_changes(model_config, train_config, names):
     return model_config, train_config
 
 
-# Generated from notebook 08_gpt, cell 83; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 84; edit the notebook, not this file.
 CPU_SHAPE = GPTConfig(block_size=64, n_layers=4, n_heads=4, n_embd=80, fused_attention=False)
 
 
-# Generated from notebook 08_gpt, cell 83; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 84; edit the notebook, not this file.
 CPU_TRAINING = TrainConfig(batch_size=32, learning_rate=5e-3, max_iters=1400, warmup_iters=50,
                            min_lr=5e-4, beta2=0.99, eval_interval=350, eval_iters=10)
 
 
-# Generated from notebook 08_gpt, cell 83; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 84; edit the notebook, not this file.
 CONFIGS = {  # name: (the model's shape, how to train it)
     # the lecture's final model: about 1.48 after 15 minutes on a GPU
     "lecture": (GPTConfig(block_size=256, n_layers=6, n_heads=6, n_embd=384, dropout=0.2),
@@ -214,7 +214,7 @@ CONFIGS = {  # name: (the model's shape, how to train it)
 }
 
 
-# Generated from notebook 08_gpt, cell 93; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 94; edit the notebook, not this file.
 def measure_training(model_config, train_config, train_data, device, steps=5):
     """Seconds of one training step and of one evaluation batch for a fresh model of
     `model_config` trained with `train_config` on `device`: the median of `steps` steps after
@@ -244,7 +244,7 @@ def measure_training(model_config, train_config, train_data, device, steps=5):
     return statistics.median(times[1:]), eval_batch
 
 
-# Generated from notebook 08_gpt, cell 93; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 94; edit the notebook, not this file.
 def estimated_seconds(step_seconds, eval_batch_seconds, train_config):
     """The training time of `train_config` from measured times: the steps, and the
     evaluations (`eval_iters` batches of both splits at step 0, every `eval_interval` and
@@ -254,19 +254,19 @@ def estimated_seconds(step_seconds, eval_batch_seconds, train_config):
     return step_seconds * train_config.max_iters + eval_batch_seconds * eval_batches
 
 
-# Generated from notebook 08_gpt, cell 97; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 98; edit the notebook, not this file.
 class CheckpointError(RuntimeError):
     """A checkpoint that cannot be used; the message says why."""
 
 
-# Generated from notebook 08_gpt, cell 97; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 98; edit the notebook, not this file.
 def checkpoint_dir():
     """checkpoints/ at the repository root in a checkout (git ignores it), else in the
     current folder (on Colab)."""
     return CHECKPOINT_DIR if in_checkout() else Path("checkpoints")
 
 
-# Generated from notebook 08_gpt, cell 97; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 98; edit the notebook, not this file.
 def save_checkpoint(path, model, train_config, seed, history):
     """Save the weights with the model's config, and the training settings, seed and history
     that produced them."""
@@ -276,7 +276,7 @@ def save_checkpoint(path, model, train_config, seed, history):
                 "seed": seed, "history": history, "model": model.state_dict()}, path)
 
 
-# Generated from notebook 08_gpt, cell 97; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 98; edit the notebook, not this file.
 def load_checkpoint(path, model, train_config, seed):
     """Load the weights at `path` into `model` and return their history; CheckpointError
     when the file is missing or unreadable, holds another model, or was trained with other
@@ -307,7 +307,7 @@ def load_checkpoint(path, model, train_config, seed):
     return history
 
 
-# Generated from notebook 08_gpt, cell 109; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 110; edit the notebook, not this file.
 @torch.no_grad()
 def split_loss(model, data, train_config):
     """The model's mean loss over every position of `data`, cut into consecutive chunks of
