@@ -214,7 +214,18 @@ CONFIGS = {  # name: (the model's shape, how to train it)
 }
 
 
-# Generated from notebook 08_gpt, cell 94; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 89; edit the notebook, not this file.
+def shortened(train_config, iters):
+    """`train_config` cut to `iters` steps (quick runs, tests, the benchmark's --max-iters):
+    its warmup, the interval between evaluations and the batches each one averages scaled
+    down to fit, so that a short run spends its time training, not estimating."""
+    return replace(train_config, max_iters=iters,
+                   warmup_iters=min(train_config.warmup_iters, iters // 10),
+                   eval_interval=min(train_config.eval_interval, max(1, iters // 4)),
+                   eval_iters=min(train_config.eval_iters, iters))
+
+
+# Generated from notebook 08_gpt, cell 96; edit the notebook, not this file.
 def measure_training(model_config, train_config, train_data, device, steps=5):
     """Seconds of one training step and of one evaluation batch for a fresh model of
     `model_config` trained with `train_config` on `device`: the median of `steps` steps after
@@ -244,7 +255,7 @@ def measure_training(model_config, train_config, train_data, device, steps=5):
     return statistics.median(times[1:]), eval_batch
 
 
-# Generated from notebook 08_gpt, cell 94; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 96; edit the notebook, not this file.
 def estimated_seconds(step_seconds, eval_batch_seconds, train_config):
     """The training time of `train_config` from measured times: the steps, and the
     evaluations (`eval_iters` batches of both splits at step 0, every `eval_interval` and
@@ -254,19 +265,19 @@ def estimated_seconds(step_seconds, eval_batch_seconds, train_config):
     return step_seconds * train_config.max_iters + eval_batch_seconds * eval_batches
 
 
-# Generated from notebook 08_gpt, cell 98; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 100; edit the notebook, not this file.
 class CheckpointError(RuntimeError):
     """A checkpoint that cannot be used; the message says why."""
 
 
-# Generated from notebook 08_gpt, cell 98; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 100; edit the notebook, not this file.
 def checkpoint_dir():
     """checkpoints/ at the repository root in a checkout (git ignores it), else in the
     current folder (on Colab)."""
     return CHECKPOINT_DIR if in_checkout() else Path("checkpoints")
 
 
-# Generated from notebook 08_gpt, cell 98; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 100; edit the notebook, not this file.
 def save_checkpoint(path, model, train_config, seed, history):
     """Save the weights with the model's config, and the training settings, seed and history
     that produced them."""
@@ -276,7 +287,7 @@ def save_checkpoint(path, model, train_config, seed, history):
                 "seed": seed, "history": history, "model": model.state_dict()}, path)
 
 
-# Generated from notebook 08_gpt, cell 98; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 100; edit the notebook, not this file.
 def load_checkpoint(path, model, train_config, seed):
     """Load the weights at `path` into `model` and return their history; CheckpointError
     when the file is missing or unreadable, holds another model, or was trained with other
@@ -307,7 +318,7 @@ def load_checkpoint(path, model, train_config, seed):
     return history
 
 
-# Generated from notebook 08_gpt, cell 110; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 112; edit the notebook, not this file.
 @torch.no_grad()
 def split_loss(model, data, train_config):
     """The model's mean loss over every position of `data`, cut into consecutive chunks of

@@ -38,7 +38,7 @@ from tabulate import tabulate
 from lecture_utils.chars import CharTokenizer, split_data
 from lecture_utils.course.data import load_text
 from lecture_utils.gpt import GPT, GPTConfig
-from lecture_utils.gpt_training import CONFIGS, TrainConfig, measure_training, split_loss, train
+from lecture_utils.gpt_training import CONFIGS, TrainConfig, measure_training, shortened, split_loss, train
 
 # nanoGPT's README: "python train.py config/train_shakespeare_char.py" with these overrides.
 PEER_RECIPE = {"device": "cpu", "compile": "False", "eval_iters": 20, "log_interval": 1,
@@ -96,16 +96,6 @@ def load_average() -> str:
     return f"{one:.2f} (1 min), {five:.2f} (5 min) on {os.cpu_count()} cores"
 
 
-def shortened(train_config: TrainConfig, max_iters: int | None) -> TrainConfig:
-    """`train_config` cut to `max_iters` steps, still evaluated at the last one, on at most
-    `max_iters` batches: a short run's estimates should not cost more than its training."""
-    if max_iters is None:
-        return train_config
-    return replace(train_config, max_iters=max_iters,
-                   eval_interval=min(train_config.eval_interval, max_iters),
-                   eval_iters=min(train_config.eval_iters, max_iters))
-
-
 def with_precision(model_config, train_config, train_data, precision: str) -> TrainConfig:
     """`train_config` in `precision`; auto: bfloat16 only if its measured step is faster."""
     if precision == "auto":
@@ -159,10 +149,12 @@ def write_nanogpt_data(folder: Path, tokenizer: CharTokenizer, train_data, val_d
 def peer_command(out_dir: Path, max_iters: int | None) -> list[str]:
     recipe = dict(PEER_RECIPE, out_dir=out_dir)
     if max_iters is not None:
-        # shortened() for nanoGPT, which saves its checkpoint only at an evaluation after step 0
+        # cut as shortened() cuts ours; nanoGPT saves its checkpoint only at an evaluation
+        # after step 0, which shortened()'s eval_interval guarantees
+        short = shortened(PEER_TRAINING, max_iters)
         recipe.update(max_iters=max_iters, lr_decay_iters=max_iters,
-                      eval_interval=min(PEER_EVAL_INTERVAL, max_iters),
-                      eval_iters=min(PEER_RECIPE["eval_iters"], max_iters))
+                      warmup_iters=short.warmup_iters, eval_interval=short.eval_interval,
+                      eval_iters=short.eval_iters)
     overrides = [f"--{key}={value}" for key, value in recipe.items()]
     return [sys.executable, "train.py", "config/train_shakespeare_char.py", *overrides]
 
@@ -242,7 +234,8 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(train_nanogpt(args.nanogpt, tokenizer, data, args.threads, args.max_iters))
             continue
         model_config, train_config = configuration(name)
-        train_config = shortened(train_config, args.max_iters)
+        if args.max_iters is not None:
+            train_config = shortened(train_config, args.max_iters)
         if name != "peer":  # the recipe trains in float32
             train_config = with_precision(model_config, train_config, data[0], args.precision)
         rows.append(train_ours(name, model_config, train_config, data, args.seed))

@@ -20,7 +20,7 @@ TINY = ["--max-iters", "3", "--precision", "float32", "--threads", "1"]
 SHORTENED_RECIPE = {"device": "cpu", "compile": "False", "eval_iters": "3", "log_interval": "1",
                     "block_size": "64", "batch_size": "12", "n_layer": "4", "n_head": "4",
                     "n_embd": "128", "max_iters": "3", "lr_decay_iters": "3", "dropout": "0.0",
-                    "eval_interval": "3"}
+                    "warmup_iters": "0", "eval_interval": "1"}
 
 FAKE_MODEL = '''
 from dataclasses import dataclass

@@ -23,6 +23,7 @@ from lecture_utils.gpt_training import (
     make_optimizers,
     measure_training,
     save_checkpoint,
+    shortened,
     split_loss,
     train,
     with_changes,
@@ -54,6 +55,15 @@ def test_cpu_is_cpu_adamw_with_every_later_change():
     assert model_config.positions == "rotary" and model_config.qk_norm
     assert train_config.muon_lr is not None and train_config.schedule == "wsd"
     assert CONFIGS["cpu_adamw"][1].muon_lr is None  # the lecture's AdamW
+
+
+def test_shortened_cuts_steps_warmup_and_evaluations_to_fit():
+    model_config, train_config = CONFIGS["cpu"]
+    short = shortened(train_config, 60)
+    assert (short.max_iters, short.warmup_iters, short.eval_interval, short.eval_iters) == (60, 6, 15, 10)
+    assert replace(short, max_iters=1400, warmup_iters=50, eval_interval=350) == train_config
+    small = shortened(CONFIGS["small"][1], 3)  # 200 batches per estimate would outweigh 3 steps
+    assert (small.warmup_iters, small.eval_interval, small.eval_iters) == (0, 1, 3)
 
 
 def test_learning_rate_schedule():
