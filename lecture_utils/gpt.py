@@ -304,7 +304,7 @@ class ReLUSquared(nn.Module):
 ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU, "relu2": ReLUSquared}  # GPTConfig.activation
 
 
-# Generated from notebook 08_gpt, cell 80; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 86; edit the notebook, not this file.
 class Block(nn.Module):
     """A pre-norm transformer block: x + attention(ln1(x)), then x + feed_forward(ln2(x)),
     with the later changes that `config` asks for."""
@@ -324,7 +324,7 @@ class Block(nn.Module):
         return x + self.feed_forward(self.ln2(x))  # computation
 
 
-# Generated from notebook 08_gpt, cell 80; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 86; edit the notebook, not this file.
 class GPT(LanguageModel):
     """Token embeddings plus (in the lecture) position embeddings, n_layers Blocks, a final
     LayerNorm and lm_head."""
@@ -359,7 +359,7 @@ class GPT(LanguageModel):
         return logits, None if targets is None else self.loss(logits, targets)
 
 
-# Generated from notebook 08_gpt, cell 86; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 92; edit the notebook, not this file.
 def count_parameters(config):
     """The parameter count of a GPT of shape `config`, without allocating its weights."""
     with torch.device("meta"):  # shapes only: even a 10M-parameter model costs nothing

@@ -117,8 +117,8 @@ def make_optimizers(model, train_config):
          {"params": [p for p in rest if p.ndim < 2], "weight_decay": 0.0}],
         lr=train_config.learning_rate, betas=(0.9, train_config.beta2), fused=True)]
     if in_blocks:  # no weight decay: our runs are too short to need it
-        optimizers.append(torch.optim.Muon(in_blocks, lr=train_config.muon_lr, weight_decay=0.0,
-                                           adjust_lr_fn="match_rms_adamw"))
+        optimizers.append(BatchedMuon(in_blocks, lr=train_config.muon_lr, weight_decay=0.0,
+                                      adjust_lr_fn="match_rms_adamw"))
     return optimizers
 
 
@@ -168,7 +168,38 @@ def train(model, train_config, train_data, val_data, generator, eval_seed=0, pro
     return history
 
 
-# Generated from notebook 08_gpt, cell 84; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 78; edit the notebook, not this file.
+class BatchedMuon(torch.optim.Muon):
+    """torch.optim.Muon (Nesterov momentum, adjust_lr_fn="match_rms_adamw") with the
+    Newton-Schulz iterations of all matrices of one shape run as one batch."""
+
+    @torch.no_grad()
+    def step(self):
+        for group in self.param_groups:
+            params = [p for p in group["params"] if p.grad is not None]
+            grads = [p.grad for p in params]
+            buffers = [self.state[p].setdefault("momentum_buffer", torch.zeros_like(p)) for p in params]
+            torch._foreach_lerp_(buffers, grads, 1 - group["momentum"])  # the momentum
+            updates = torch._foreach_lerp(grads, buffers, group["momentum"])  # Nesterov's look-ahead
+            by_shape = {}  # each update made wide (rows <= columns), as the iterations want it
+            for param, update in zip(params, updates, strict=True):
+                tall = update.shape[0] > update.shape[1]
+                by_shape.setdefault((update.mT if tall else update).shape, []).append(
+                    (param, update.mT if tall else update, tall))
+            a, b, c = group["ns_coefficients"]
+            for items in by_shape.values():
+                X = torch.stack([update for _, update, _ in items]).bfloat16()
+                X = X / X.norm(dim=(1, 2), keepdim=True).clamp(min=group["eps"])  # singular values <= 1
+                for _ in range(group["ns_steps"]):
+                    A = X @ X.mT
+                    X = torch.baddbmm(X, torch.baddbmm(A, A, A, beta=b, alpha=c), X, beta=a)
+                for (param, _, tall), ortho in zip(items, X, strict=True):
+                    rate = group["lr"] * 0.2 * max(param.shape) ** 0.5  # match_rms_adamw's scale
+                    param.mul_(1 - group["lr"] * group["weight_decay"])
+                    param.add_(ortho.mT if tall else ortho, alpha=-rate)
+
+
+# Generated from notebook 08_gpt, cell 90; edit the notebook, not this file.
 # The later changes our CPU configuration makes, in the order the ablation adds them:
 # name: (GPTConfig fields, TrainConfig fields).
 LATER_CHANGES = {
@@ -180,7 +211,7 @@ LATER_CHANGES = {
 }
 
 
-# Generated from notebook 08_gpt, cell 84; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 90; edit the notebook, not this file.
 def with_changes(model_config, train_config, names):
     """The two configs with the fields of each named change of LATER_CHANGES set."""
     for name in names:
@@ -190,16 +221,16 @@ def with_changes(model_config, train_config, names):
     return model_config, train_config
 
 
-# Generated from notebook 08_gpt, cell 84; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 90; edit the notebook, not this file.
 CPU_SHAPE = GPTConfig(block_size=64, n_layers=4, n_heads=4, n_embd=80, fused_attention=False)
 
 
-# Generated from notebook 08_gpt, cell 84; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 90; edit the notebook, not this file.
 CPU_TRAINING = TrainConfig(batch_size=32, learning_rate=5e-3, max_iters=1400, warmup_iters=50,
                            min_lr=5e-4, beta2=0.99, eval_interval=350, eval_iters=10)
 
 
-# Generated from notebook 08_gpt, cell 84; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 90; edit the notebook, not this file.
 CONFIGS = {  # name: (the model's shape, how to train it)
     # the lecture's final model: about 1.48 after 15 minutes on a GPU
     "lecture": (GPTConfig(block_size=256, n_layers=6, n_heads=6, n_embd=384, dropout=0.2),
@@ -214,7 +245,7 @@ CONFIGS = {  # name: (the model's shape, how to train it)
 }
 
 
-# Generated from notebook 08_gpt, cell 89; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 95; edit the notebook, not this file.
 def shortened(train_config, iters):
     """`train_config` cut to `iters` steps (quick runs, tests, the benchmark's --max-iters):
     its warmup, the interval between evaluations and the batches each one averages scaled
@@ -225,7 +256,7 @@ def shortened(train_config, iters):
                    eval_iters=min(train_config.eval_iters, iters))
 
 
-# Generated from notebook 08_gpt, cell 96; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 102; edit the notebook, not this file.
 def measure_training(model_config, train_config, train_data, device, steps=5):
     """Seconds of one training step and of one evaluation batch for a fresh model of
     `model_config` trained with `train_config` on `device`: the median of `steps` steps after
@@ -255,7 +286,7 @@ def measure_training(model_config, train_config, train_data, device, steps=5):
     return statistics.median(times[1:]), eval_batch
 
 
-# Generated from notebook 08_gpt, cell 96; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 102; edit the notebook, not this file.
 def estimated_seconds(step_seconds, eval_batch_seconds, train_config):
     """The training time of `train_config` from measured times: the steps, and the
     evaluations (`eval_iters` batches of both splits at step 0, every `eval_interval` and
@@ -265,19 +296,19 @@ def estimated_seconds(step_seconds, eval_batch_seconds, train_config):
     return step_seconds * train_config.max_iters + eval_batch_seconds * eval_batches
 
 
-# Generated from notebook 08_gpt, cell 100; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 106; edit the notebook, not this file.
 class CheckpointError(RuntimeError):
     """A checkpoint that cannot be used; the message says why."""
 
 
-# Generated from notebook 08_gpt, cell 100; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 106; edit the notebook, not this file.
 def checkpoint_dir():
     """checkpoints/ at the repository root in a checkout (git ignores it), else in the
     current folder (on Colab)."""
     return CHECKPOINT_DIR if in_checkout() else Path("checkpoints")
 
 
-# Generated from notebook 08_gpt, cell 100; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 106; edit the notebook, not this file.
 def save_checkpoint(path, model, train_config, seed, history):
     """Save the weights with the model's config, and the training settings, seed and history
     that produced them."""
@@ -287,7 +318,7 @@ def save_checkpoint(path, model, train_config, seed, history):
                 "seed": seed, "history": history, "model": model.state_dict()}, path)
 
 
-# Generated from notebook 08_gpt, cell 100; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 106; edit the notebook, not this file.
 def load_checkpoint(path, model, train_config, seed):
     """Load the weights at `path` into `model` and return their history; CheckpointError
     when the file is missing or unreadable, holds another model, or was trained with other
@@ -318,7 +349,7 @@ def load_checkpoint(path, model, train_config, seed):
     return history
 
 
-# Generated from notebook 08_gpt, cell 112; edit the notebook, not this file.
+# Generated from notebook 08_gpt, cell 118; edit the notebook, not this file.
 @torch.no_grad()
 def split_loss(model, data, train_config):
     """The model's mean loss over every position of `data`, cut into consecutive chunks of

@@ -13,6 +13,7 @@ from lecture_utils.gpt import GPT, GPTConfig, count_parameters
 from lecture_utils.gpt_training import (
     CONFIGS,
     LATER_CHANGES,
+    BatchedMuon,
     CheckpointError,
     TrainConfig,
     checkpoint_dir,
@@ -107,7 +108,7 @@ def test_bad_training_options_are_clear_errors(fields, message):
 def test_muon_takes_the_blocks_matrices_and_adamw_the_rest():
     model = GPT(replace(TINY, tied_embeddings=True), generator(24))
     adamw, muon = make_optimizers(model, replace(TINY_TRAINING, muon_lr=0.02))
-    assert isinstance(adamw, torch.optim.AdamW) and isinstance(muon, torch.optim.Muon)
+    assert isinstance(adamw, torch.optim.AdamW) and isinstance(muon, BatchedMuon)
     names = {id(p): name for name, p in model.named_parameters()}
     in_muon = {names[id(p)] for p in muon.param_groups[0]["params"]}
     assert in_muon == {name for name, p in model.named_parameters()
@@ -119,6 +120,27 @@ def test_muon_takes_the_blocks_matrices_and_adamw_the_rest():
     assert all(p.ndim == 1 for p in not_decayed["params"])
     every = [p for group in adamw.param_groups + muon.param_groups for p in group["params"]]
     assert len(every) == len({id(p) for p in every}) == len(list(model.parameters()))
+
+
+@pytest.mark.parametrize("weight_decay", [0.0, 0.1])
+def test_batched_muon_steps_as_torch_muon(weight_decay):
+    """The oracle: torch.optim.Muon, on matrices of repeated, tall and wide shapes."""
+    shapes = [(12, 4), (4, 12), (6, 6), (12, 4), (6, 6), (5, 7)]
+    g = generator(30)
+    theirs = [torch.nn.Parameter(torch.randn(shape, generator=g)) for shape in shapes]
+    ours = [torch.nn.Parameter(p.detach().clone()) for p in theirs]
+    start = [p.detach().clone() for p in theirs]
+    settings = dict(lr=0.05, weight_decay=weight_decay, adjust_lr_fn="match_rms_adamw")
+    optimizers = [torch.optim.Muon(theirs, **settings), BatchedMuon(ours, **settings)]
+    for _ in range(4):
+        for p, q in zip(theirs, ours):
+            p.grad = torch.randn(p.shape, generator=g)
+            q.grad = p.grad.clone()
+        for optimizer in optimizers:
+            optimizer.step()
+    for p, q in zip(theirs, ours):
+        torch.testing.assert_close(q, p, atol=1e-5, rtol=1e-5)  # a wrong step is off by ~1e-2
+    assert all((p - p0).abs().min() > 0 for p, p0 in zip(theirs, start))  # every weight moved
 
 
 def test_without_muon_adamw_trains_everything():
