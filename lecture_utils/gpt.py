@@ -218,11 +218,11 @@ class CausalSelfAttention(nn.Module):
         # (B, T, 3C) -> (B, T, 3, n_heads, head_size): q, k and v of every head
         qkv = self.qkv(x).view(B, T, 3, self.n_heads, C // self.n_heads)
         qk, v = qkv[:, :, :2], qkv[:, :, 2]
-        if self.qk_norm:  # queries and keys together: one call instead of two
-            qk = F.rms_norm(qk, qk.shape[-1:])
+        if self.qk_norm:  # queries and keys together, in float32: one call instead of two
+            qk = F.rms_norm(qk.float(), qk.shape[-1:])
         if self.rotary is not None:
             qk = self.rotary(qk)
-        q, k = qk.unbind(2)
+        q, k = qk.to(v.dtype).unbind(2)  # back to v's precision (bfloat16 under autocast)
         return q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)
 
     def forward(self, x):
@@ -250,23 +250,27 @@ class CausalSelfAttention(nn.Module):
 
 # Generated from notebook 08_gpt, cell 66; edit the notebook, not this file.
 class RotaryEmbedding(nn.Module):
-    """Rotary position embeddings (RoPE): channel pair i of the vector at position t turns by
-    the angle t * base ** (-2i / head_size), pairing channel i with channel i + head_size / 2."""
+    """Rotary position embeddings (RoPE): channel pair i, channels 2i and 2i + 1, of the vector
+    at position t turns by the angle t * base ** (-2i / head_size). Each pair is read as one
+    complex number, so the turn is one multiplication by e^(i * angle)."""
 
     def __init__(self, head_size, block_size, base=10_000.0):
         super().__init__()
+        if head_size % 2:
+            raise ValueError(f"Rotary embeddings turn pairs of channels: head_size must be even, "
+                             f"got {head_size}. Change n_embd or n_heads.")
         frequencies = base ** (-torch.arange(0, head_size, 2).float() / head_size)
         angles = torch.outer(torch.arange(block_size).float(), frequencies)  # (T, head_size / 2)
-        self.register_buffer("cos", angles.cos(), persistent=False)
-        self.register_buffer("sin", angles.sin(), persistent=False)
+        self.register_buffer("turns", torch.polar(torch.ones_like(angles), angles),  # e^(i angle)
+                             persistent=False)
 
     def forward(self, x):
-        """x: (B, T, ..., head_size), positions along dimension 1."""
+        """x: (B, T, ..., head_size), positions along dimension 1. Returns float32: PyTorch has
+        no bfloat16 complex numbers."""
         T = x.shape[1]
         shape = (1, T) + (1,) * (x.ndim - 3) + (-1,)  # broadcast over batch and heads
-        cos, sin = self.cos[:T].view(shape), self.sin[:T].view(shape)
-        x1, x2 = x.chunk(2, dim=-1)
-        return torch.cat((x1 * cos - x2 * sin, x1 * sin + x2 * cos), dim=-1)
+        pairs = torch.view_as_complex(x.float().unflatten(-1, (-1, 2)))  # (..., head_size / 2)
+        return torch.view_as_real(pairs * self.turns[:T].view(shape)).flatten(-2)
 
 
 # Generated from notebook 08_gpt, cell 72; edit the notebook, not this file.

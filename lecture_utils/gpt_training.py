@@ -173,6 +173,12 @@ class BatchedMuon(torch.optim.Muon):
     """torch.optim.Muon (Nesterov momentum, adjust_lr_fn="match_rms_adamw") with the
     Newton-Schulz iterations of all matrices of one shape run as one batch."""
 
+    def __init__(self, params, nesterov=True, adjust_lr_fn="match_rms_adamw", **options):
+        if not nesterov or adjust_lr_fn != "match_rms_adamw":
+            raise ValueError("BatchedMuon only steps with nesterov=True and "
+                             "adjust_lr_fn='match_rms_adamw'; use torch.optim.Muon for the others.")
+        super().__init__(params, nesterov=nesterov, adjust_lr_fn=adjust_lr_fn, **options)
+
     @torch.no_grad()
     def step(self):
         for group in self.param_groups:

@@ -231,6 +231,24 @@ def test_rotary_turns_without_stretching_and_leaves_position_0_alone():
     assert not torch.allclose(turned[:, 1], x[:, 1])
 
 
+
+def test_rotary_turns_each_pair_of_channels_by_its_angle():
+    """The oracle: a 2 x 2 rotation of channels (2i, 2i + 1) by t * 10000 ** (-2i / head_size)."""
+    head_size, T = 6, 5
+    x = torch.randn(2, T, head_size, generator=generator(42))
+    turned = RotaryEmbedding(head_size, block_size=8)(x)
+    for t in range(T):
+        for i in range(head_size // 2):
+            angle = torch.tensor(t * 10_000 ** (-2 * i / head_size))
+            a, b = x[:, t, 2 * i], x[:, t, 2 * i + 1]
+            expected = torch.stack((a * angle.cos() - b * angle.sin(), a * angle.sin() + b * angle.cos()), -1)
+            torch.testing.assert_close(turned[:, t, 2 * i:2 * i + 2], expected, atol=1e-5, rtol=1e-5)
+
+
+def test_rotary_needs_an_even_head_size():
+    with pytest.raises(ValueError, match="head_size must be even, got 5"):
+        RotaryEmbedding(head_size=5, block_size=8)
+
 def test_qk_norm_bounds_every_score():
     attention = CausalSelfAttention(16, 4, block_size=8, fused=False, qk_norm=True)
     init_weights(attention, generator(32), std=0.3)

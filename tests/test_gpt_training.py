@@ -143,6 +143,14 @@ def test_batched_muon_steps_as_torch_muon(weight_decay):
     assert all((p - p0).abs().min() > 0 for p, p0 in zip(theirs, start))  # every weight moved
 
 
+
+@pytest.mark.parametrize("option", [{"nesterov": False}, {"adjust_lr_fn": "original"},
+                                    {"adjust_lr_fn": None}])
+def test_batched_muon_refuses_the_steps_it_does_not_take(option):
+    weight = torch.nn.Parameter(torch.zeros(4, 6))
+    with pytest.raises(ValueError, match="use torch.optim.Muon for the others"):
+        BatchedMuon([weight], lr=0.02, **option)
+
 def test_without_muon_adamw_trains_everything():
     model = GPT(TINY, generator(25))
     (adamw,) = make_optimizers(model, TINY_TRAINING)
