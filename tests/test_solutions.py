@@ -17,13 +17,19 @@ from lecture_utils.course.runner import execute
 
 SOLUTIONS = sorted(SOLUTIONS_DIR.glob("*.ipynb"))
 CHECK_CALL = re.compile(r"^\s*(assert (?:not )?)?check\.(\w+)\(", re.M)
+CHECK_OUTPUT = "# NBVAL_CHECK_OUTPUT"
 
 
 def exercise_cells(nb: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
-    """The code cells after the notebook's `## Exercises` heading."""
+    """The code cells after the notebook's `## Exercises` heading, and before it the cells
+    marked `# NBVAL_CHECK_OUTPUT` that call a check: a lecture whose exercises are its steps
+    (06_backprop_ninja) poses each where it arises, with its worked answer right after it."""
     starts = [i for i, cell in enumerate(nb.cells) if cell.cell_type == "markdown"
               and cell.source.startswith("## Exercises")]
-    return [cell for cell in nb.cells[starts[0]:] if cell.cell_type == "code"] if starts else []
+    end = starts[0] if starts else len(nb.cells)
+    inline = [cell for cell in nb.cells[:end] if cell.cell_type == "code"
+              and cell.source.startswith(CHECK_OUTPUT) and CHECK_CALL.search(cell.source)]
+    return inline + [cell for cell in nb.cells[end:] if cell.cell_type == "code"]
 
 
 def with_exercises() -> list[Path]:

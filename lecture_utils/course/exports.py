@@ -55,6 +55,10 @@ GENERATED_MODULES = {
     "lecture_utils/softmax.py":
         "Softmax with a temperature, computed the numerically stable way, as notebook 03 "
         "builds it.",
+    "lecture_utils/backprop.py":
+        "The MLP with BatchNorm of notebook 06_backprop_ninja, written out one operation at a "
+        "time so that its backward pass can be written by hand: the lecture's initialisation, "
+        "the step-by-step forward pass, PyTorch's gradients of every intermediate, and `cmp`.",
     "lecture_utils/layers.py":
         "The from-scratch layers of notebooks 05 and 06, with the torch.nn calling conventions: "
         "Linear and Tanh (05); Embedding, Sequential, FlattenConsecutive and BatchNorm1d for 2-D "
