@@ -1,5 +1,5 @@
 """The maths of one attention head, hand-written for the package: no notebook cell is saved
-here. Notebook 07 derives attention in its own cells, up to its "version 4" (q @ k^T, the
+here. Notebook 08 derives attention in its own cells, up to its "version 4" (q @ k^T, the
 causal mask, a softmax); from its note 4 on it imports `attention_weights` and `attention`
 from here, checks that they reproduce version 4, and uses them for encoder versus decoder
 and cross-attention. The attention explorer (lecture_utils.widgets.attention) draws with

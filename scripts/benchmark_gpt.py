@@ -1,4 +1,4 @@
-"""Benchmark notebook 08's GPT against a peer on this machine: nanoGPT's README CPU recipe
+"""Benchmark notebook 09's GPT against a peer on this machine: nanoGPT's README CPU recipe
 (PEER), the lecture's small configuration (SMALL) and ours (OURS, the "cpu" configuration),
 in one invocation and one table.
 

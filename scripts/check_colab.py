@@ -8,7 +8,7 @@ notebooks' own setup cell, `--no-deps`, on top of Colab's versions of what it us
 2. Makes a Python 3.11 environment with Colab's ipywidgets, numpy and matplotlib, this
    machine's torch, and what papermill needs to run a kernel, but not the package. A
    `google.colab` stand-in module is imported at start-up, so the setup cell takes its Colab
-   branch: it installs the wheel and fetches the data. Notebooks 03, 07 and 08 then run in
+   branch: it installs the wheel and fetches the data. Notebooks 03, 08 and 09 then run in
    the quick profile there, and their metrics are checked against course.toml.
 3. Installs the wheel `--no-deps` into Python 3.12 and 3.13 (with the package's other
    dependencies, not torch, which PyPI only has as a multi-GB CUDA build) and imports every
@@ -39,7 +39,7 @@ from lecture_utils.course.runner import check_metrics
 
 # What Colab ships (checked on Colab, 2026): its versions replace our pins in the test.
 COLAB_VERSIONS = {"ipywidgets": "7.7.1", "numpy": "2.1.3", "matplotlib": "3.10.0"}
-NOTEBOOKS = ("03_neural_bigram", "07_attention", "08_gpt")
+NOTEBOOKS = ("03_neural_bigram", "08_attention", "09_gpt")
 NEWER_PYTHONS = ("3.12", "3.13")
 # The modules that import torch: on 3.12 and 3.13 they fail for that reason only.
 NEEDS_TORCH = re.compile(r"No module named 'torch'")
@@ -84,7 +84,7 @@ def build_wheel(work: Path) -> Path:
 
 
 def colab_runs(work: Path, wheel: Path) -> list[str]:
-    """Notebooks 03, 07 and 08 in a Colab-like environment; the problems found."""
+    """Notebooks 03, 08 and 09 in a Colab-like environment; the problems found."""
     pins = pinned_dependencies()
     colab = {**pins, **{name: f"{name}=={version}" for name, version in COLAB_VERSIONS.items()}}
     for skipped in ("jupyterlab", "scikit-learn"):  # not used by these notebooks or the kernel

@@ -1,4 +1,4 @@
-"""The character-level tokenizer, split and batches of notebook 07 (lecture_utils/chars.py)."""
+"""The character-level tokenizer, split and batches of notebook 08 (lecture_utils/chars.py)."""
 
 import pytest
 import torch
@@ -31,7 +31,7 @@ def test_unknown_characters_are_named_in_the_message():
 
 
 def test_shakespeare_round_trips_and_its_split_loses_nothing(shakespeare):
-    # Its vocabulary and split sizes are lecture figures: notebook 07 records them and
+    # Its vocabulary and split sizes are lecture figures: notebook 08 records them and
     # course.toml guards them.
     tok = CharTokenizer(shakespeare)
     ids = tok.encode(shakespeare)

@@ -116,9 +116,9 @@ NOT_FROM_OUTPUTS = {
     ("03_neural_bigram", "3.2958"): "-ln(1/27), worked out in the sentence",
     ("04_mlp", "0.001"): "a learning rate, a setting",
     ("05_batchnorm", "0.001"): "the lecture's BatchNorm momentum, a setting",
-    ("06_wavenet", "1.994"): "the lecture's final val loss, said as the lecture's",
-    ("08_gpt", "1.886"): "nanoGPT's CPU recipe measured on the course's machine, said as such",
-    ("08_gpt", "0.999"): "AdamW's default beta2, a setting",
+    ("07_wavenet", "1.994"): "the lecture's final val loss, said as the lecture's",
+    ("09_gpt", "1.886"): "nanoGPT's CPU recipe measured on the course's machine, said as such",
+    ("09_gpt", "0.999"): "AdamW's default beta2, a setting",
 }
 
 

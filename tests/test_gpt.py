@@ -1,4 +1,4 @@
-"""The GPT model of notebook 08 against torch.nn oracles, with tiny shapes: the batched
+"""The GPT model of notebook 09 against torch.nn oracles, with tiny shapes: the batched
 attention against the per-head modules and F.scaled_dot_product_attention, LayerNorm
 against nn.LayerNorm, the causal mask, parameter counts from the shape alone, and sampling
 with a temperature and top-k; the later changes (rotary positions, QK-norm, RMSNorm, ReLU

@@ -1,4 +1,4 @@
-"""Training notebook 08's GPT, with tiny shapes: the configurations and the later changes
+"""Training notebook 09's GPT, with tiny shapes: the configurations and the later changes
 they add, the learning-rate schedules, AdamW and Muon, short seeded training runs,
 estimate_loss and split_loss, and checkpoints (round trip, missing,
 corrupt, another shape of model, other training settings or seed)."""

@@ -1,5 +1,5 @@
 """Linear, Tanh, BatchNorm1d, Embedding, FlattenConsecutive and Sequential (lecture_utils.layers,
-notebooks 05 and 06) against torch.nn with the same weights."""
+notebooks 05 and 07) against torch.nn with the same weights."""
 
 import pytest
 import torch
@@ -102,7 +102,7 @@ def test_batchnorm_eval_mode_uses_running_statistics_like_torch(shape):
 
 
 def test_batchnorm_3d_statistics_are_over_batch_and_time():
-    """The bug notebook 06 fixes: each feature is normalised over B and T together, so
+    """The bug notebook 07 fixes: each feature is normalised over B and T together, so
     every feature of the output has mean 0 and variance 1 over (B, T), not per position."""
     layer = BatchNorm1d(5)
     x = randn(8, 4, 5, seed=5) + torch.arange(4.0).view(1, 4, 1)  # position-dependent shift

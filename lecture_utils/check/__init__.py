@@ -17,8 +17,8 @@ Every check returns a `Result`, true only when the answer is right, so a solutio
 can write `assert check.sigmoid(SigmoidValue)`.
 
 One module per lecture holds its checks (`micrograd` for 01, `bigram` for 02 and 03, `mlp`
-for 04, `batchnorm` for 05, `backprop` for 06_backprop_ninja, `wavenet` for 06_wavenet, `gpt`
-for 08); `_core` what they share. All are used as `check.NAME`.
+for 04, `batchnorm` for 05, `backprop` for 06_backprop_ninja, `wavenet` for 07_wavenet, `gpt`
+for 09); `_core` what they share. All are used as `check.NAME`.
 """
 
 from lecture_utils.check._core import NOT_ATTEMPTED, RIGHT, WRONG, Result  # noqa: F401

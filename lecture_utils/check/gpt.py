@@ -1,4 +1,4 @@
-"""Checks for notebook 08's exercises (the GPT): a GPT that adds numbers (EX2: the examples it
+"""Checks for notebook 09's exercises (the GPT): a GPT that adds numbers (EX2: the examples it
 trains on, `adder_example`, and its accuracy on sums it never saw, `adder_accuracy`), and
 pretraining on another corpus before fine-tuning on tiny shakespeare (EX3,
 `pretraining_helps`).
@@ -12,7 +12,7 @@ without its first token, with the 2 * digits + 1 targets that are still part of 
 to and including "=") set to -1, the `ignore_index` given to F.cross_entropy, so that the model
 is trained only to write the sum. With digits=2, 12 + 34 is "12+34=" then "640".
 
-A model is evaluated the way notebook 08 evaluates it: tiny shakespeare's val split rebuilt as
+A model is evaluated the way notebook 09 evaluates it: tiny shakespeare's val split rebuilt as
 the notebook builds it, every position of it in consecutive chunks of the model's block_size
 (`lecture_utils.gpt_training.split_loss`), in float32 and evaluation mode, with nothing of the
 model changed. Nothing is trained here."""
@@ -180,7 +180,7 @@ def _require_function(answer, name: str, todo: str, usage: str) -> None:
 
 
 def adder_example(make_example, digits: int = 2) -> Result:
-    """Your `make_example(a, b)` builds one training example of the adder (notebook 08's EX2).
+    """Your `make_example(a, b)` builds one training example of the adder (notebook 09's EX2).
 
     It returns (x, y) for the operands a and b of `digits` digits: two 1-D LongTensors (or
     lists of ints) of 3 * digits + 2 token ids, in the format of this module's docstring: x the
@@ -265,7 +265,7 @@ def _reversed_sum(a: int, b: int, digits: int) -> int:
 def adder_accuracy(add, train_pairs, digits: int = 2, bar: float = 0.95,
                    n_test: int = 500) -> Result:
     """Your trained adder gets at least `bar` of the sums right on pairs it never saw (notebook
-    08's EX2).
+    09's EX2).
 
     `add(a, b)` is your model wrapped as a function that returns the predicted sum as an int:
     it greedily decodes digits + 1 tokens after the prompt and un-reverses them. `train_pairs`
@@ -332,7 +332,7 @@ _STATED_TOLERANCE = 0.01  # the learner's numbers and the recomputed ones may di
 
 @functools.lru_cache(maxsize=1)
 def shakespeare_val() -> torch.Tensor:
-    """Tiny shakespeare's val split, as notebook 08 builds it."""
+    """Tiny shakespeare's val split, as notebook 09 builds it."""
     text = load_text("shakespeare")
     data = torch.tensor(CharTokenizer(text).encode(text), dtype=torch.long)
     return split_data(data)[1]
@@ -386,14 +386,14 @@ def val_loss(model, what: str) -> float:
 
 def pretraining_helps(finetuned, scratch, val_with, val_without) -> Result:
     """Pretraining on another corpus, then fine-tuning on tiny shakespeare, beats training the
-    same model on tiny shakespeare alone with the same fine-tuning budget (notebook 08's EX3).
+    same model on tiny shakespeare alone with the same fine-tuning budget (notebook 09's EX3).
 
     `finetuned` is the pretrained and fine-tuned model, `scratch` the same shape trained from
     scratch; both the package's GPT, or any torch.nn.Module with a `block_size` (or
     config.block_size) whose forward(idx) returns logits (B, T, 65) or (logits, loss).
     `val_with` and `val_without` are their losses on the whole val split as you measured them
     (`split_loss`). The check recomputes both on every position of the val split, rebuilt as
-    notebook 08 builds it, without changing the models."""
+    notebook 09 builds it, without changing the models."""
 
     def body() -> str:
         if finetuned is None or scratch is None:

@@ -1,5 +1,5 @@
 """Checks for notebook 04's exercises (the MLP language model of Bengio et al. 2003): a trained
-model's loss on the held-out split against the lecture's (`beat_dev_loss`; notebook 06's
+model's loss on the held-out split against the lecture's (`beat_dev_loss`; notebook 07's
 `beat_val_loss` uses the same machinery, `held_out_loss`), the loss of a uniform guess and an
 initialisation that starts there, and the paper's direct connections.
 
@@ -35,7 +35,7 @@ __all__ = ["beat_dev_loss", "direct_connections", "starting_loss", "uniform_gues
 
 VOCAB_SIZE = 27
 LECTURE_DEV_LOSS = 2.170  # notebook 04's lecture: train 2.126, dev 2.170 (curriculum)
-_SPLITS = {"train": 0, "dev": 1, "val": 1, "test": 2}  # val is notebook 06's name for dev
+_SPLITS = {"train": 0, "dev": 1, "val": 1, "test": 2}  # val is notebook 07's name for dev
 _CHUNK = 10_000  # rows per forward pass when a whole split is evaluated
 _PROBE = 64  # rows of the small batches that probe the model before the whole split
 
@@ -48,7 +48,7 @@ _PROBE = 64  # rows of the small batches that probe the model before the whole s
 @functools.lru_cache(maxsize=4)
 def split_data(block_size: int) -> tuple[tuple[torch.Tensor, torch.Tensor], ...]:
     """(X, Y) of the train, dev (val) and test splits for contexts of `block_size`
-    characters: split_words(words, 42) and build_dataset, as notebooks 04 to 06 do."""
+    characters: split_words(words, 42) and build_dataset, as notebooks 04 to 07 do."""
     words = load_words()
     stoi, _ = build_vocab(words)
     return tuple(build_dataset(part, block_size, stoi) for part in split_words(words, 42))
@@ -244,7 +244,7 @@ def loss_on(forward: Callable, X: torch.Tensor, Y: torch.Tensor, block_size: int
 
 
 # ---------------------------------------------------------------------------------------------
-# A trained model against a bar, on the held-out split (04's dev, 06's val)
+# A trained model against a bar, on the held-out split (04's dev, 07's val)
 # ---------------------------------------------------------------------------------------------
 
 _STATED_TOLERANCE = 1e-3  # the learner's own measurement may differ by float rounding only
@@ -254,7 +254,7 @@ _SEEN_HELD_OUT = 0.03  # held-out loss this far below train: the held-out names 
 
 def held_out_loss(exercise: str, model, loss, block_size: int, bar: float, split: str,
                   lecture_bar: float) -> Result:
-    """The machinery of beat_dev_loss (04) and beat_val_loss (06): `model`'s loss on every
+    """The machinery of beat_dev_loss (04) and beat_val_loss (07): `model`'s loss on every
     example of the held-out `split` ("dev" or "val", the same names), with the contexts built
     for `block_size`, must be below `bar`, and `loss`, the learner's own measurement of it,
     must agree. The model is never put in another mode or changed: one left in training mode

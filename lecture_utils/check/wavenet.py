@@ -1,4 +1,4 @@
-"""Checks for notebook 06's exercise (the hierarchical WaveNet-like model): a trained model beats
+"""Checks for notebook 07's exercise (the hierarchical WaveNet-like model): a trained model beats
 the lecture's validation loss. The evaluation is notebook 04's (`lecture_utils.check.mlp`):
 the val split rebuilt as the notebook builds it, every example, the model left as it is."""
 
@@ -13,7 +13,7 @@ LECTURE_VAL_LOSS = 1.993  # the lecture's performance log, final model (curricul
 
 
 def beat_val_loss(model, loss, block_size: int = 8, bar: float = LECTURE_VAL_LOSS) -> Result:
-    """Your trained model beats the lecture's validation loss (1.993, notebook 06's exercise).
+    """Your trained model beats the lecture's validation loss (1.993, notebook 07's exercise).
 
     `model` is your model: a Sequential of the course's layers, a torch.nn.Module, or any
     function mapping a batch of contexts X, shape (n, block_size), to logits (n, 27), in

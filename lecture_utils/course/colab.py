@@ -10,7 +10,7 @@ than a multi-GB reinstall of the pinned one) and fetches both data sets.
 REPOSITORY = "https://github.com/zero-to-hero-notebooks/course"
 # The release whose package the notebooks need: "v" + the version in pyproject.toml (a test
 # checks). CONTRIBUTING.md says when to bump it and when to push the tag.
-PACKAGE_REF = "v0.4.0"
+PACKAGE_REF = "v0.5.0"
 # Installs another package instead (a wheel, a fork): CI's Colab test points it at a wheel.
 SOURCE_VARIABLE = "LECTURE_UTILS_SOURCE"
 

@@ -60,21 +60,21 @@ GENERATED_MODULES = {
         "time so that its backward pass can be written by hand: the lecture's initialisation, "
         "the step-by-step forward pass, PyTorch's gradients of every intermediate, and `cmp`.",
     "lecture_utils/layers.py":
-        "The from-scratch layers of notebooks 05 and 06, with the torch.nn calling conventions: "
+        "The from-scratch layers of notebooks 05 and 07, with the torch.nn calling conventions: "
         "Linear and Tanh (05); Embedding, Sequential, FlattenConsecutive and BatchNorm1d for 2-D "
-        "and 3-D input (06). Tests compare each with torch.nn on the same weights.",
+        "and 3-D input (07). Tests compare each with torch.nn on the same weights.",
     "lecture_utils/chars.py":
-        "Character-level text data, as notebook 07 builds it for tiny shakespeare: a tokenizer "
+        "Character-level text data, as notebook 08 builds it for tiny shakespeare: a tokenizer "
         "that maps each distinct character to an integer, the 90/10 split, and random batches "
         "of training chunks.",
     "lecture_utils/gpt.py":
-        "A character-level GPT, as notebook 08 builds it piece by piece: the bigram baseline, "
+        "A character-level GPT, as notebook 09 builds it piece by piece: the bigram baseline, "
         "one attention head, multi-head attention (per-head modules, and all heads in one "
         "batched module), the feed-forward layer, LayerNorm from scratch, the later changes "
         "(rotary positions, QK-norm, RMSNorm, ReLU squared), the transformer block and the GPT "
         "itself, with its shape and options (`GPTConfig`) and `count_parameters`.",
     "lecture_utils/gpt_training.py":
-        "The training of notebook 08's GPT: its settings, the loss estimate, the learning-rate "
+        "The training of notebook 09's GPT: its settings, the loss estimate, the learning-rate "
         "schedules, AdamW and Muon, the training loop, the configurations and the later changes "
         "they add, timing a step to estimate a run, checkpoints, and the loss on a whole split.",
 }
@@ -108,7 +108,7 @@ class Import:
 class Definition:
     names: tuple[str, ...]  # one, except for an assignment like `a, b = ...`
     source: str  # the definition with the comment lines just above it
-    where: str  # "notebook 08_gpt, cell 12"
+    where: str  # "notebook 09_gpt, cell 12"
 
 
 @dataclass(frozen=True)

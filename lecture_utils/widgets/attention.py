@@ -1,4 +1,4 @@
-"""An interactive look at attention weights (notebook 07 on a fresh head, 08 on the trained GPT),
+"""An interactive look at attention weights (notebook 08 on a fresh head, 09 on the trained GPT),
 hand-written on `widgets.base.Explorer` (controls on top, one output below).
 
     AttentionExplorer(tokenizer, qk_fn, n_heads, n_layers=1, text="To be, or not to be")

@@ -1,5 +1,5 @@
 """The explorer widgets as a learner meets them: JupyterLab from the checkout, in headless
-Chromium driven by selenium. Notebooks 03 and 07 are run with Run All (on throwaway copies
+Chromium driven by selenium. Notebooks 03 and 08 are run with Run All (on throwaway copies
 with the quick parameters: JupyterLab autosaves), and for every explorer: it rendered as
 controls, not as the `VBox(children=...)` text of a missing widget extension; moving a slider,
 toggling a checkbox or typing a value changes what it shows within 2 s; no cell has an error
@@ -31,7 +31,7 @@ REACT_SECONDS = 2.0  # what a learner waits for a widget to answer
 RUN_ALL_SECONDS = 240
 NOTEBOOKS = {  # notebook: how many explorers it shows
     "03_neural_bigram": 2,
-    "07_attention": 1,
+    "08_attention": 1,
 }
 
 
@@ -242,19 +242,19 @@ def test_notebook_03_explorers_answer_their_controls(browser, lab, workspace):
     assert console_errors(browser) == []
 
 
-def test_notebook_07_explorer_answers_its_controls(browser, lab, workspace):
+def test_notebook_08_explorer_answers_its_controls(browser, lab, workspace):
     _, cell_counts = workspace
-    run_all(browser, lab, "07_attention", cell_counts["07_attention"])
-    (attention,) = check_page(browser, "07_attention", NOTEBOOKS["07_attention"])
+    run_all(browser, lab, "08_attention", cell_counts["08_attention"])
+    (attention,) = check_page(browser, "08_attention", NOTEBOOKS["08_attention"])
 
     def toggle_mask():
         box = attention.find_elements("css selector", ".widget-checkbox input")[0]
         browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", box)
         box.click()
 
-    changes(browser, attention, toggle_mask, "07: the causal-mask checkbox")
-    changes(browser, attention, lambda: move_slider(browser, attention, 0), "07: the scale slider")
+    changes(browser, attention, toggle_mask, "08: the causal-mask checkbox")
+    changes(browser, attention, lambda: move_slider(browser, attention, 0), "08: the scale slider")
     changes(browser, attention, lambda: type_into(browser, attention, 0, "To be or not"),
-            "07: typing a text")
+            "08: typing a text")
     assert console_errors(browser) == []
 

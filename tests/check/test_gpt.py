@@ -1,4 +1,4 @@
-"""lecture_utils.check.gpt (notebook 08's checks), fed the answers learners give: the adder's
+"""lecture_utils.check.gpt (notebook 09's checks), fed the answers learners give: the adder's
 examples built right and in each of the usual wrong ways, adders that are right, wrong, or
 return the wrong kind of thing, and tiny GPTs, briefly trained, for pretraining_helps."""
 

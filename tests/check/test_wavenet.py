@@ -1,6 +1,6 @@
-"""lecture_utils.check.wavenet (notebook 06's check), fed the answers learners give: the
+"""lecture_utils.check.wavenet (notebook 07's check), fed the answers learners give: the
 evaluation machinery is notebook 04's (tests/check/test_mlp.py feeds it every kind of wrong
-answer); here it meets notebook 06's models, built from the package's layers, with the val
+answer); here it meets notebook 07's models, built from the package's layers, with the val
 split's contexts of 8 characters."""
 
 import pytest
@@ -17,7 +17,7 @@ V = 27
 
 
 def hierarchical(levels=3, embd=6, hidden=12, seed=42, steps=300):
-    """Notebook 06's hierarchical model, small and briefly trained, still in training mode;
+    """Notebook 07's hierarchical model, small and briefly trained, still in training mode;
     `levels` below 3 leaves a time dimension."""
     g = torch.Generator().manual_seed(seed)
     layers = [Embedding(V, embd, generator=g)]

@@ -200,7 +200,7 @@ def test_the_real_data_sets_load_and_match_their_registry():
     for name in data.DATASETS:
         assert data.data_path(name).stat().st_size == data.DATASETS[name].size
     # Their statistics (how many names, how long, how many characters) are lecture figures:
-    # notebooks 02 and 07 record them and course.toml guards them.
+    # notebooks 02 and 08 record them and course.toml guards them.
     words = data.load_words()
     assert words and all(word.isalpha() and word.islower() for word in words)
 

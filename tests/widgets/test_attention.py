@@ -1,4 +1,4 @@
-"""The attention explorer of notebooks 07 and 08, driven through its controls, and the
+"""The attention explorer of notebooks 08 and 09, driven through its controls, and the
 widget-free `text_attention` it shares its validation with."""
 
 import matplotlib.pyplot as plt
