@@ -17,8 +17,8 @@ Every check returns a `Result`, true only when the answer is right, so a solutio
 can write `assert check.sigmoid(SigmoidValue)`.
 
 One module per lecture holds its checks (`micrograd` for 01, `bigram` for 02 and 03, `mlp`
-for 04, `batchnorm` for 05, `wavenet` for 06, `gpt` for 08); `_core` what they share. All
-are used as `check.NAME`.
+for 04, `batchnorm` for 05, `wavenet` for 06, `gpt` for 08, `tokenizer` for 10); `_core` what
+they share. All are used as `check.NAME`.
 """
 
 from lecture_utils.check._core import NOT_ATTEMPTED, RIGHT, WRONG, Result  # noqa: F401
@@ -27,4 +27,5 @@ from lecture_utils.check.bigram import *  # noqa: F403
 from lecture_utils.check.gpt import *  # noqa: F403
 from lecture_utils.check.micrograd import *  # noqa: F403
 from lecture_utils.check.mlp import *  # noqa: F403
+from lecture_utils.check.tokenizer import *  # noqa: F403
 from lecture_utils.check.wavenet import *  # noqa: F403
