@@ -143,11 +143,13 @@ def test_the_regex_tokenizer_counts_the_same_pairs_as_the_whole_text():
 
 
 def test_no_regex_token_crosses_a_chunk():
+    """Every learned token's bytes lie inside one chunk of the training text (bytes, not text:
+    a token may end in the middle of a character)."""
     for pattern in GPT2_SPLIT_PATTERN, GPT4_SPLIT_PATTERN:
         tok = trained("regex", pattern)
+        chunks = {chunk.encode("utf-8") for chunk in regex.findall(pattern, TEXT)}
         for idx in tok.merges.values():
-            text = tok.vocab[idx].decode("utf-8", errors="replace")
-            assert len(regex.findall(pattern, text)) == 1, text
+            assert any(tok.vocab[idx] in chunk for chunk in chunks), tok.vocab[idx]
 
 
 def test_the_basic_tokenizer_does_merge_across_categories():
@@ -166,7 +168,7 @@ def test_a_bad_vocab_size_is_a_clear_error(cls, vocab_size):
 def test_vocab_size_256_learns_nothing_and_still_round_trips():
     tok = BasicTokenizer()
     tok.train(TEXT, 256)
-    assert tok.merges == {} and tok.encode("hé") == list("hé".encode("utf-8"))
+    assert tok.merges == {} and tok.encode("hé") == list("hé".encode())
 
 
 @pytest.mark.parametrize("cls", [BasicTokenizer, RegexTokenizer])
