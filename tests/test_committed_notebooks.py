@@ -119,6 +119,7 @@ NOT_FROM_OUTPUTS = {
     ("07_wavenet", "1.994"): "the lecture's final val loss, said as the lecture's",
     ("09_gpt", "1.886"): "nanoGPT's CPU recipe measured on the course's machine, said as such",
     ("09_gpt", "0.999"): "AdamW's default beta2, a setting",
+    ("10_tokenizer", "0.99995"): "sentencepiece's character_coverage setting, quoted from the code",
 }
 
 

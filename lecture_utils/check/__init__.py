@@ -18,7 +18,7 @@ can write `assert check.sigmoid(SigmoidValue)`.
 
 One module per lecture holds its checks (`micrograd` for 01, `bigram` for 02 and 03, `mlp`
 for 04, `batchnorm` for 05, `backprop` for 06_backprop_ninja, `wavenet` for 07_wavenet, `gpt`
-for 09); `_core` what they share. All are used as `check.NAME`.
+for 09, `tokenizer` for 10); `_core` what they share. All are used as `check.NAME`.
 """
 
 from lecture_utils.check._core import NOT_ATTEMPTED, RIGHT, WRONG, Result  # noqa: F401
@@ -28,4 +28,5 @@ from lecture_utils.check.bigram import *  # noqa: F403
 from lecture_utils.check.gpt import *  # noqa: F403
 from lecture_utils.check.micrograd import *  # noqa: F403
 from lecture_utils.check.mlp import *  # noqa: F403
+from lecture_utils.check.tokenizer import *  # noqa: F403
 from lecture_utils.check.wavenet import *  # noqa: F403

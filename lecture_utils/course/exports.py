@@ -77,6 +77,11 @@ GENERATED_MODULES = {
         "The training of notebook 09's GPT: its settings, the loss estimate, the learning-rate "
         "schedules, AdamW and Muon, the training loop, the configurations and the later changes "
         "they add, timing a step to estimate a run, checkpoints, and the loss on a whole split.",
+    "lecture_utils/tokenizer.py":
+        "Byte-pair encoding on UTF-8 bytes, as notebook 10 builds it: counting and merging pairs "
+        "(`get_stats`, `merge`), `BasicTokenizer` (train, encode, decode with invalid UTF-8 "
+        "replaced), GPT-2's and GPT-4's pre-split patterns, and `RegexTokenizer`, which merges "
+        "only inside the chunks a pattern cuts and adds special tokens (`allowed_special`).",
 }
 
 MARKER = re.compile(r"#\s*saved in\b\s*(.*)", re.IGNORECASE)
