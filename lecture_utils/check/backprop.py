@@ -267,11 +267,7 @@ def cross_entropy_backward(fn: Callable) -> Result:
             hint = diagnose("logits", yours, ref, f)
             if hint is None:
                 continue
-            if isinstance(yours, torch.Tensor) and tuple(yours.shape) == tuple(ref.shape):
-                for why, candidate in _ce_candidates(logits, Yb).items():
-                    if _rtol_close(yours.detach().to(ref.dtype), candidate):
-                        hint = why + "."
-                        break
+            hint = _known_mistake(yours, ref, _ce_candidates, logits, Yb) or hint
             where = "" if case_number == 0 else (
                 f" on a batch of {n} with {classes} classes (right on the notebook's 32 x 27: use "
                 "the shapes of logits, not fixed numbers)")
@@ -280,6 +276,17 @@ def cross_entropy_backward(fn: Callable) -> Result:
                 "one-hot target, over n; each row sums to zero.")
 
     return run_check("cross_entropy_backward", body)
+
+
+def _known_mistake(yours, ref: torch.Tensor, candidates: Callable, *args) -> str | None:
+    """The hint of the first wrong formula of `candidates(*args)` ({hint: tensor}) that `yours`
+    equals, or None."""
+    if not isinstance(yours, torch.Tensor) or tuple(yours.shape) != tuple(ref.shape):
+        return None
+    for why, candidate in candidates(*args).items():
+        if _rtol_close(yours.detach().to(ref.dtype), candidate):
+            return why + "."
+    return None
 
 
 class _Batch:
@@ -341,11 +348,7 @@ def batchnorm_backward(fn: Callable) -> Result:
             hint = diagnose("hprebn", yours, ref, f)
             if hint is None:
                 continue
-            if isinstance(yours, torch.Tensor) and tuple(yours.shape) == tuple(ref.shape):
-                for why, candidate in _bn_candidates(f, dhpreact).items():
-                    if _rtol_close(yours.detach().to(ref.dtype), candidate):
-                        hint = why + "."
-                        break
+            hint = _known_mistake(yours, ref, _bn_candidates, f, dhpreact) or hint
             where = "" if case_number == 0 else (
                 f" on a batch of {case[0]} with {case[3]} units (right on the notebook's sizes: use "
                 "f.n and the tensors' shapes, not fixed numbers)")
