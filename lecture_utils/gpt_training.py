@@ -12,6 +12,7 @@ import math
 import statistics
 import time
 from dataclasses import asdict, dataclass, replace
+from importlib.metadata import version
 from pathlib import Path
 
 import torch
@@ -303,6 +304,13 @@ def estimated_seconds(step_seconds, eval_batch_seconds, train_config):
 
 
 # Generated from notebook 09_gpt, cell 106; edit the notebook, not this file.
+# The release of the course's code that trains and loads checkpoints. The same config can
+# mean other weights in another release (a changed rotary embedding, say), so a checkpoint
+# is reused only by the release that saved it.
+CODE_VERSION = version("lecture-utils")
+
+
+# Generated from notebook 09_gpt, cell 106; edit the notebook, not this file.
 class CheckpointError(RuntimeError):
     """A checkpoint that cannot be used; the message says why."""
 
@@ -316,19 +324,21 @@ def checkpoint_dir():
 
 # Generated from notebook 09_gpt, cell 106; edit the notebook, not this file.
 def save_checkpoint(path, model, train_config, seed, history):
-    """Save the weights with the model's config, and the training settings, seed and history
-    that produced them."""
+    """Save the weights with the model's config, and the release of the code, training
+    settings, seed and history that produced them."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"model_config": asdict(model.config), "train_config": asdict(train_config),
-                "seed": seed, "history": history, "model": model.state_dict()}, path)
+    torch.save({"code_version": CODE_VERSION, "model_config": asdict(model.config),
+                "train_config": asdict(train_config), "seed": seed, "history": history,
+                "model": model.state_dict()}, path)
 
 
 # Generated from notebook 09_gpt, cell 106; edit the notebook, not this file.
 def load_checkpoint(path, model, train_config, seed):
     """Load the weights at `path` into `model` and return their history; CheckpointError
-    when the file is missing or unreadable, holds another model, or was trained with other
-    settings or another seed (its weights would fit, but they are not this run's)."""
+    when the file is missing or unreadable, was saved by another release of the code, holds
+    another model, or was trained with other settings or another seed (its weights would
+    fit, but they are not this run's)."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"No checkpoint {path.name} yet.")
@@ -339,6 +349,11 @@ def load_checkpoint(path, model, train_config, seed):
     except Exception as exc:  # truncated or foreign files fail in many ways
         raise CheckpointError(f"Checkpoint {path.name} cannot be read: it is damaged or not a "
                               f"checkpoint of this notebook ({type(exc).__name__}).") from exc
+    saved_version = saved.get("code_version", "before 0.5.1")  # older releases did not save it
+    if saved_version != CODE_VERSION:
+        raise CheckpointError(f"Checkpoint {path.name} was saved by lecture_utils {saved_version}, "
+                              f"not by this release ({CODE_VERSION}): its weights may not mean "
+                              "the same to this code.")
     for problem, wanted, found in [
         ("is of another model", asdict(model.config), saved_model),
         ("was trained with another configuration", {**asdict(train_config), "seed": seed}, saved_run),

@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 import torch
 
+from lecture_utils import gpt_training
 from lecture_utils.course.paths import CHECKPOINT_DIR
 from lecture_utils.gpt import GPT, GPTConfig, count_parameters
 from lecture_utils.gpt_training import (
@@ -244,6 +245,22 @@ def test_a_checkpoint_of_another_run_is_refused(tmp_path):
         load_checkpoint(path, model, replace(TINY_TRAINING, learning_rate=0.1), 1337)
     with pytest.raises(CheckpointError, match="another configuration: seed 1337 instead of 7"):
         load_checkpoint(path, model, TINY_TRAINING, 7)
+
+
+def test_a_checkpoint_of_another_release_is_refused(tmp_path, monkeypatch):
+    path = tmp_path / "gpt.pt"
+    model = GPT(TINY, generator(24))
+    monkeypatch.setattr(gpt_training, "CODE_VERSION", "0.5.1")
+    save_checkpoint(path, model, TINY_TRAINING, 1337, HISTORY)
+    assert torch.load(path, weights_only=True)["code_version"] == "0.5.1"
+    monkeypatch.setattr(gpt_training, "CODE_VERSION", "0.6.0")
+    with pytest.raises(CheckpointError, match=r"gpt.pt was saved by lecture_utils 0.5.1, not by "
+                                              r"this release \(0.6.0\)"):
+        load_checkpoint(path, model, TINY_TRAINING, 1337)
+    unversioned = {k: v for k, v in torch.load(path, weights_only=True).items() if k != "code_version"}
+    torch.save(unversioned, path)  # as the releases before 0.5.1 saved them
+    with pytest.raises(CheckpointError, match="saved by lecture_utils before 0.5.1"):
+        load_checkpoint(path, model, TINY_TRAINING, 1337)
 
 
 def test_missing_and_corrupt_checkpoints_are_clear_errors(tmp_path):

@@ -10,16 +10,22 @@ than a multi-GB reinstall of the pinned one) and fetches both data sets.
 REPOSITORY = "https://github.com/zero-to-hero-notebooks/course"
 # The release whose package the notebooks need: "v" + the version in pyproject.toml (a test
 # checks). CONTRIBUTING.md says when to bump it and when to push the tag.
-PACKAGE_REF = "v0.5.0"
+PACKAGE_REF = "v0.5.1"
 # Installs another package instead (a wheel, a fork): CI's Colab test points it at a wheel.
 SOURCE_VARIABLE = "LECTURE_UTILS_SOURCE"
+# The language of the widgets' labels and messages, which the setup cell sets: "en" in the
+# English notebooks, "zh" in notebooks/zh/ (a string, so the translated cell differs only there).
+LANGUAGE_VARIABLE = "LECTURE_LANGUAGE"
 
 SETUP_CELL = f"""\
 # Setup for Google Colab: install the course's helper package and fetch the data sets.
-# Anywhere else this cell does nothing (`pip install -e .` already made lecture_utils importable).
+# Anywhere else it only sets the widgets' language (`pip install -e .` already made
+# lecture_utils importable).
 import os
 import subprocess
 import sys
+
+os.environ["{LANGUAGE_VARIABLE}"] = "en"  # the language of the widgets' labels and messages
 
 if "google.colab" in sys.modules:
     source = os.environ.get("{SOURCE_VARIABLE}", "git+{REPOSITORY}@{PACKAGE_REF}")
