@@ -7,3 +7,7 @@ The modules at this level hold what the notebooks teach and later notebooks impo
 `lecture_utils.widgets` holds the interactive explorers; `lecture_utils.course` the course
 machinery (the course file, the runner, sync, data sets, metrics, parameter checks, Colab).
 """
+
+from .course.language import language, use_font_for
+
+use_font_for(language())  # a Chinese notebook's plots need a font with Chinese glyphs

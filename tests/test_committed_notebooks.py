@@ -3,17 +3,30 @@ made by the runner, start with the Colab setup cell, and show no machine paths."
 
 import json
 import re
+from dataclasses import replace
 
 import nbformat
 import pytest
 
 from lecture_utils.course.catalog import load_course
-from lecture_utils.course.colab import SETUP_CELL
+from lecture_utils.course.colab import LANGUAGE_VARIABLE, SETUP_CELL
 from lecture_utils.course.metrics import read_metrics
 from lecture_utils.course.paths import NOTEBOOK_DIR
 from lecture_utils.course.runner import check_metrics
+from lecture_utils.course.translation import (
+    EDITIONS,
+    LINK_TO_HEADING,
+    code_shape,
+    edition_dir,
+    heading_anchor,
+    translated_notebooks,
+)
 
 COURSE = list(load_course().values())
+# Every committed notebook: the English ones, and those of each edition in another language.
+NOTEBOOKS = [("en", nb) for nb in COURSE] + [
+    (code, replace(nb, path=edition_dir(code) / nb.path.name))
+    for code in EDITIONS for nb in COURSE if nb.name in translated_notebooks(code)]
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 MACHINE_PATH = re.compile(r"/(root|tmp|home|work|Users)/|site-packages|\\Users\\")
 
@@ -25,15 +38,24 @@ def test_the_course_and_the_notebooks_folder_agree():
     assert unnamed == [], "notebooks/ holds notebooks that course.toml does not name"
 
 
-@pytest.fixture(params=COURSE, ids=[nb.name for nb in COURSE])
+@pytest.fixture(params=NOTEBOOKS, ids=[nb.name if code == "en" else f"{code}/{nb.name}"
+                                       for code, nb in NOTEBOOKS])
 def committed(request):
-    notebook = request.param
+    _, notebook = request.param
     return notebook, nbformat.read(str(notebook.path), as_version=4)
 
 
+def language_of(notebook):
+    return "en" if notebook.path.parent == NOTEBOOK_DIR else notebook.path.parent.name
+
+
 def test_the_first_cell_is_the_colab_setup_cell(committed):
-    _, nb = committed
-    assert nb.cells[0].source == SETUP_CELL
+    notebook, nb = committed
+    if language_of(notebook) == "en":
+        assert nb.cells[0].source == SETUP_CELL
+    else:  # its translation: the same code, setting the notebook's language
+        assert code_shape(nb.cells[0].source) == code_shape(SETUP_CELL)
+        assert f'os.environ["{LANGUAGE_VARIABLE}"] = "{language_of(notebook)}"' in nb.cells[0].source
 
 
 def test_it_was_executed_once_from_top_to_bottom(committed):
@@ -141,29 +163,22 @@ def test_every_precise_number_in_the_prose_comes_from_an_output(committed):
     assert unsupported == [], "prose states figures no output shows"
 
 
-CHANGES_TITLE = "> **What changed since the video**"
-LINK = re.compile(r"\]\(#([^)\s]+)\)")
-
-
-def heading_anchor(heading):
-    """The id JupyterLab gives a Markdown heading: its rendered text (no backticks or
-    emphasis marks) with spaces turned into hyphens."""
-    text = re.sub(r"[`*]", "", heading.strip().lstrip("#").strip())
-    return text.replace(" ", "-")
+CHANGES_TITLE = {"en": "> **What changed since the video**", "zh": "> **与视频相比的改动**"}
 
 
 def test_a_box_at_the_top_says_what_changed_since_the_video(committed):
     """Right after the title, a quoted box lists what the notebook corrects or adds to the
     lecture; each item links to the heading of the section where it happens."""
-    _, nb = committed
+    notebook, nb = committed
+    title = CHANGES_TITLE[language_of(notebook)]
     box = nb.cells[2]
-    assert box.cell_type == "markdown" and box.source.startswith(CHANGES_TITLE), \
-        f"cell 2 must start with {CHANGES_TITLE!r}"
+    assert box.cell_type == "markdown" and box.source.startswith(title), \
+        f"cell 2 must start with {title!r}"
     items = [line for line in box.source.splitlines() if line.startswith("> - ")]
     assert items, "the box lists its changes as '> - ' items"
     anchors = {heading_anchor(line) for cell in nb.cells if cell.cell_type == "markdown"
                for line in cell.source.splitlines() if line.startswith("#")}
     for item in items:
-        links = LINK.findall(item)
+        links = LINK_TO_HEADING.findall(item)
         assert links, f"this item points to no section: {item}"
         assert set(links) <= anchors, f"no heading has the anchor {set(links) - anchors}"

@@ -9,25 +9,38 @@ so are widgets (random model ids) and images. The committed outputs come from th
 profile, so a marked cell must not depend on the profile."""
 
 import difflib
+from dataclasses import replace
 
 import nbformat
 import pytest
 
 from lecture_utils.course.catalog import load_course
 from lecture_utils.course.metrics import METRIC_MIME
+from lecture_utils.course.paths import NOTEBOOK_DIR
 from lecture_utils.course.runner import execute
+from lecture_utils.course.translation import EDITIONS, edition_dir, translated_notebooks
 
 COURSE = list(load_course().values())
+# The English notebooks, then each edition's translated ones (notebooks/<language>/NN_name.ipynb).
+NOTEBOOKS = COURSE + [replace(nb, path=edition_dir(code) / nb.path.name)
+                      for code in EDITIONS for nb in COURSE if nb.name in translated_notebooks(code)]
 CHECK_OUTPUT = "# NBVAL_CHECK_OUTPUT"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 # Session scope: one execution per notebook, shared by its three tests (which conftest.py
 # keeps on one pytest-xdist worker).
-@pytest.fixture(scope="session", params=COURSE, ids=[nb.name for nb in COURSE])
+def notebook_id(notebook):
+    """04_mlp for the English notebook, zh/04_mlp for its Chinese edition."""
+    folder = notebook.path.parent
+    return notebook.name if folder == NOTEBOOK_DIR else f"{folder.name}/{notebook.name}"
+
+
+@pytest.fixture(scope="session", params=NOTEBOOKS, ids=[notebook_id(nb) for nb in NOTEBOOKS])
 def executed(request, profile, tmp_path_factory):
     notebook = request.param
-    return execute(notebook, profile, tmp_path_factory.mktemp(notebook.name), progress=False)
+    folder = tmp_path_factory.mktemp(notebook_id(notebook).replace("/", "-"))
+    return execute(notebook, profile, folder, progress=False)
 
 
 def test_it_runs_and_reaches_its_metrics(executed):
@@ -58,7 +71,7 @@ def compared_lines(cell: nbformat.NotebookNode) -> list[str]:
 
 
 def test_marked_cells_show_the_committed_outputs(executed):
-    name = executed.notebook.name
+    name = notebook_id(executed.notebook)
     committed = marked_cells(nbformat.read(str(executed.notebook.path), as_version=4))
     rerun = marked_cells(nbformat.read(str(executed.output), as_version=4))
     differences = []

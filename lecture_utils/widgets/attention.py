@@ -29,6 +29,7 @@ import torch
 from matplotlib.figure import Figure
 
 from ..attention import attention_weights, row_entropy
+from ..course.language import say
 from .base import Explorer, note
 
 QKFunction = Callable[[torch.Tensor, int, int], tuple[torch.Tensor, torch.Tensor]]
@@ -44,31 +45,35 @@ def show_token(token: str) -> str:
 def encode_text(tokenizer, text: str, max_length: int | None = None) -> torch.Tensor:
     """The text as a (1, T) LongTensor, or ValueError saying what is wrong with it."""
     if not isinstance(text, str) or not text:
-        raise ValueError("The text is empty. Type a few characters to see their attention.")
+        raise ValueError(say("The text is empty. Type a few characters to see their attention."))
     try:
         ids = tokenizer.encode(text)
     except KeyError as exc:  # tokenizers built on a plain dict lookup
-        raise ValueError(f"{exc} is not in the tokenizer's vocabulary. Use only characters "
-                         f"from the training text.") from None
+        raise ValueError(say("{character} is not in the tokenizer's vocabulary. Use only "
+                             "characters from the training text.", character=exc)) from None
     if max_length is not None and len(ids) > max_length:
-        raise ValueError(f"The text has {len(ids)} tokens but the model sees at most "
-                         f"{max_length} (its block_size). Shorten the text.")
+        raise ValueError(say("The text has {count} tokens but the model sees at most "
+                             "{max_length} (its block_size). Shorten the text.",
+                             count=len(ids), max_length=max_length))
     return torch.tensor([ids], dtype=torch.long)
 
 
 def check_index(name: str, value, count: int) -> None:
     """`value` is a whole number in range(count), else ValueError naming the valid range."""
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < count:
-        raise ValueError(f"{name} {value!r} does not exist: this model has {count} "
-                         f"{name}{'s' if count != 1 else ''}, numbered 0 to {count - 1}.")
+        raise ValueError(say(
+            "{name} {value!r} does not exist: this model has {count} {name}s, numbered 0 to "
+            "{last}." if count != 1 else
+            "{name} {value!r} does not exist: this model has 1 {name}, numbered 0 to 0.",
+            name=name, value=value, count=count, last=count - 1))
 
 
 def query_keys(tokenizer, qk_fn: QKFunction, text: str, *, layer: int = 0, head: int = 0,
                n_layers: int = 1, n_heads: int = 1, max_length: int | None = None):
     """Validate everything, then (tokens, q, k) for one head: token labels and (T, head_size)
     queries and keys."""
-    check_index("layer", layer, n_layers)
-    check_index("head", head, n_heads)
+    check_index(say("layer"), layer, n_layers)
+    check_index(say("head"), head, n_heads)
     idx = encode_text(tokenizer, text, max_length)
     with torch.no_grad():
         q, k = qk_fn(idx, layer, head)
@@ -111,8 +116,8 @@ def plot_attention(ax, weights: torch.Tensor, tokens: list[str], title: str = ""
     image = ax.imshow(weights.detach().numpy(), cmap="Blues", vmin=0.0, vmax=1.0)
     ax.set_xticks(range(T), labels)
     ax.set_yticks(range(T), labels)
-    ax.set_xlabel("key: the token being read")
-    ax.set_ylabel("query: the token reading")
+    ax.set_xlabel(say("key: the token being read"))
+    ax.set_ylabel(say("query: the token reading"))
     ax.set_title(title)
     if annotate if annotate is not None else T <= 12:
         for i in range(T):
@@ -146,24 +151,25 @@ class AttentionExplorer(Explorer):
                  draw: bool = True):
         for name, count in (("n_heads", n_heads), ("n_layers", n_layers)):
             if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-                raise ValueError(f"{name} must be a whole number of at least 1, got {count!r}.")
+                raise ValueError(say("{name} must be a whole number of at least 1, got {count!r}.",
+                                     name=name, count=count))
         self.tokenizer, self.qk_fn = tokenizer, qk_fn
         self.n_heads, self.n_layers, self.max_length = n_heads, n_layers, max_length
         self.draw = draw
         self._cache: dict = {}
 
         wide = {"description_width": "initial"}
-        self.text = widgets.Text(value=text, description="text", continuous_update=False,
+        self.text = widgets.Text(value=text, description=say("text"), continuous_update=False,
                                  layout=widgets.Layout(width="28em"))
-        self.head = widgets.IntText(value=0, description=f"head (0-{n_heads - 1})", style=wide,
+        self.head = widgets.IntText(value=0, description=say("head (0-{last})", last=n_heads - 1), style=wide,
                                     layout=widgets.Layout(width="9em"))
-        self.layer = widgets.IntText(value=0, description=f"layer (0-{n_layers - 1})",
+        self.layer = widgets.IntText(value=0, description=say("layer (0-{last})", last=n_layers - 1),
                                      style=wide, layout=widgets.Layout(width="9em"))
-        self.causal = widgets.Checkbox(value=True, description="causal mask (decoder)")
-        self.scaled = widgets.Checkbox(value=True, description="scale by 1/sqrt(head_size)")
+        self.causal = widgets.Checkbox(value=True, description=say("causal mask (decoder)"))
+        self.scaled = widgets.Checkbox(value=True, description=say("scale by 1/sqrt(head_size)"))
         self.scale = widgets.FloatLogSlider(value=1.0, base=10, min=math.log10(SCALE_RANGE[0]),
                                             max=math.log10(SCALE_RANGE[1]), step=0.05,
-                                            description="extra scale", style=wide,
+                                            description=say("extra scale"), style=wide,
                                             continuous_update=False, readout_format=".2f")
         selectors = [self.head] + ([self.layer] if n_layers > 1 else [])
         rows = [widgets.HBox([self.text, *selectors]),
@@ -173,10 +179,10 @@ class AttentionExplorer(Explorer):
                          rows)
 
     def summary(self) -> str:
-        heads = f"{self.n_heads} head{'s' if self.n_heads != 1 else ''}"
         if self.n_layers > 1:
-            heads = f"{self.n_layers} layers x {heads}"
-        return f"attention weights of {heads} on a text you type"
+            return say("attention weights of {layers} layers x {heads} heads on a text you type",
+                       layers=self.n_layers, heads=self.n_heads)
+        return say("attention weights of {heads} heads on a text you type", heads=self.n_heads)
 
     def _query_keys(self):
         key = (self.text.value, self.layer.value, self.head.value)
@@ -194,12 +200,13 @@ class AttentionExplorer(Explorer):
         self.weights = attention_weights(q, k, causal=causal, scaled=scaled, scale=scale)
         last = self.weights[-1]
         factor = scale * (q.shape[-1] ** -0.5 if scaled else 1.0)
-        readout = note(
-            f"scores multiplied by {factor:.3g} (head_size {q.shape[-1]}). Row of the last "
-            f"token {show_token(tokens[-1])!r}: largest weight {last.max().item():.2f}, "
-            f"entropy {row_entropy(last).item():.2f} nats (uniform over {len(tokens)} "
-            f"tokens: {math.log(len(tokens)):.2f}; one-hot: 0)."
-        )
+        readout = note(say(
+            "scores multiplied by {factor:.3g} (head_size {head_size}). Row of the last token "
+            "{token!r}: largest weight {largest:.2f}, entropy {entropy:.2f} nats (uniform over "
+            "{count} tokens: {uniform:.2f}; one-hot: 0).",
+            factor=factor, head_size=q.shape[-1], token=show_token(tokens[-1]),
+            largest=last.max().item(), entropy=row_entropy(last).item(), count=len(tokens),
+            uniform=math.log(len(tokens))))
         return [readout, self._figure(tokens, q, k)] if self.draw else [readout]
 
     def _figure(self, tokens, q, k) -> Figure:
@@ -211,18 +218,19 @@ class AttentionExplorer(Explorer):
         fig = Figure(figsize=(12, 5))
         heat, curve = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.3, 1]})
         fig.subplots_adjust(left=0.06, right=0.98, bottom=0.14, top=0.92, wspace=0.3)
-        where = f"layer {self.layer.value}, head {self.head.value}" if self.n_layers > 1 \
-            else f"head {self.head.value}"
-        mode = ("causal" if causal else "no mask") + (", scaled" if scaled else ", unscaled")
-        image = plot_attention(heat, self.weights, tokens, f"Attention weights ({where}; {mode})")
-        fig.colorbar(image, ax=heat, fraction=0.046, pad=0.04, label="attention weight")
-        curve.semilogx(scales, top, label="largest weight")
+        where = say("layer {layer}, head {head}", layer=self.layer.value, head=self.head.value) \
+            if self.n_layers > 1 else say("head {head}", head=self.head.value)
+        mode = say("causal" if causal else "no mask") + say(", scaled" if scaled else ", unscaled")
+        image = plot_attention(heat, self.weights, tokens,
+                               say("Attention weights ({where}; {mode})", where=where, mode=mode))
+        fig.colorbar(image, ax=heat, fraction=0.046, pad=0.04, label=say("attention weight"))
+        curve.semilogx(scales, top, label=say("largest weight"))
         curve.semilogx(scales, entropy / math.log(len(tokens)),
-                       label="entropy / ln(T)  (1 = uniform)")
-        curve.axvline(self.scale.value, color="grey", linestyle="--", label="current scale")
+                       label=say("entropy / ln(T)  (1 = uniform)"))
+        curve.axvline(self.scale.value, color="grey", linestyle="--", label=say("current scale"))
         curve.set_ylim(-0.02, 1.02)
-        curve.set_xlabel("extra scale on the scores (log axis)")
-        curve.set_ylabel("value")
-        curve.set_title("Softmax saturation, last token's row")
+        curve.set_xlabel(say("extra scale on the scores (log axis)"))
+        curve.set_ylabel(say("value"))
+        curve.set_title(say("Softmax saturation, last token's row"))
         curve.legend(loc="center left")
         return fig

@@ -33,6 +33,8 @@ import io
 
 import ipywidgets as widgets
 
+from ..course.language import say
+
 ERROR_STYLE = "color:#b00020;font-weight:bold"
 NOTE_STYLE = "color:#8a5a00"
 WIDE = {"description_width": "initial"}  # labels in full ("temperature", not "temperat...")
@@ -60,8 +62,9 @@ def fitted_slider(slider_class, value: float, low: float, high: float, descripti
     saying so (None when it did not have to be widened)."""
     note_text = None
     if not low <= value <= high:
-        note_text = (f"{description} = {value:g} lies outside the slider's usual range, {low:g} "
-                     f"to {high:g}: the slider was widened to show it exactly.")
+        note_text = say("{description} = {value:g} lies outside the slider's usual range, "
+                        "{low:g} to {high:g}: the slider was widened to show it exactly.",
+                        description=description, value=value, low=low, high=high)
         low, high = min(low, value), max(high, value)
     slider = slider_class(value=value, min=low, max=high, description=description, style=WIDE,
                           **options)
@@ -124,4 +127,4 @@ class Explorer(widgets.VBox):
             display(output["data"], raw=True)
 
     def __repr__(self) -> str:  # the text/plain fallback a view without a kernel shows
-        return f"{type(self).__name__}: {self.summary()} (run the notebook to use it)"
+        return f"{type(self).__name__}: {self.summary()}" + say(" (run the notebook to use it)")

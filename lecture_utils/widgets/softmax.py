@@ -20,6 +20,7 @@ import math
 import ipywidgets as widgets
 import torch
 
+from ..course.language import say
 from ..names import sample_name
 from ..softmax import softmax_with_temperature
 from .base import WIDE, Explorer, fitted_slider, note
@@ -40,7 +41,7 @@ def _bars_html(labels, probs, columns=()) -> str:
                f"width:{max(float(p) * BAR_WIDTH, 0.5):.1f}px'></div>")
         rows.append(f"<tr><td style='padding:0 8px'><b>{html.escape(str(label))}</b></td>"
                     f"{cells}<td>{bar}</td><td style='padding:0 8px'>{float(p):.4f}</td></tr>")
-    return (f"<table><tr><th>outcome</th>{head}<th>probability</th><th></th></tr>"
+    return (f"<table><tr><th>{say('outcome')}</th>{head}<th>{say('probability')}</th><th></th></tr>"
             + "".join(rows) + "</table>")
 
 
@@ -53,16 +54,17 @@ def _temperature_slider(value: float) -> tuple[widgets.FloatLogSlider, str | Non
     low, high = TEMPERATURES
     note_text = None
     if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
-        note_text = (f"temperature = {value!r} cannot be used: the logits are divided by it, so "
-                     f"it must be a number above 0 (T -> 0 approaches the argmax). Showing "
-                     f"{low:g}, the slider's lowest.")
+        note_text = say("temperature = {value!r} cannot be used: the logits are divided by it, "
+                        "so it must be a number above 0 (T -> 0 approaches the argmax). Showing "
+                        "{low:g}, the slider's lowest.", value=value, low=low)
         value = low
     elif not low <= value <= high:
-        note_text = (f"temperature = {value:g} lies outside the slider's usual range, {low:g} to "
-                     f"{high:g}: the slider was widened to show it exactly.")
+        note_text = say("{description} = {value:g} lies outside the slider's usual range, "
+                        "{low:g} to {high:g}: the slider was widened to show it exactly.",
+                        description=say("temperature"), value=value, low=low, high=high)
         low, high = min(low, value), max(high, value)
     slider = widgets.FloatLogSlider(value=value, base=10, min=math.log10(low),
-                                    max=math.log10(high), step=0.05, description="temperature",
+                                    max=math.log10(high), step=0.05, description=say("temperature"),
                                     readout_format=".2f", style=WIDE)
     return slider, note_text
 
@@ -75,10 +77,12 @@ class SoftmaxExplorer(Explorer):
     def __init__(self, logits=(2.0, 1.0, 0.1, -1.0), labels=None, temperature=1.0):
         labels = list(labels) if labels is not None else [chr(ord("a") + i) for i in range(len(logits))]
         if len(labels) != len(logits) or not logits:
-            raise ValueError(f"Give one label per logit (got {len(labels)} labels for "
-                             f"{len(logits)} logits), and at least one logit.")
+            raise ValueError(say("Give one label per logit (got {labels} labels for {logits} "
+                                 "logits), and at least one logit.",
+                                 labels=len(labels), logits=len(logits)))
         self.labels = labels
-        fitted = [fitted_slider(widgets.FloatSlider, float(v), -5.0, 5.0, f"logit {label}", step=0.1)
+        fitted = [fitted_slider(widgets.FloatSlider, float(v), -5.0, 5.0,
+                                say("logit {label}", label=label), step=0.1)
                   for label, v in zip(labels, logits, strict=True)]
         self.logit_sliders = [slider for slider, _ in fitted]
         self.temperature, temperature_note = _temperature_slider(temperature)
@@ -86,7 +90,7 @@ class SoftmaxExplorer(Explorer):
                          notes=[text for _, text in fitted] + [temperature_note])
 
     def summary(self) -> str:
-        return f"sliders for {len(self.logit_sliders)} logits and a temperature"
+        return say("sliders for {count} logits and a temperature", count=len(self.logit_sliders))
 
     def render(self) -> list:
         logits = torch.tensor([s.value for s in self.logit_sliders], dtype=torch.float64)
@@ -101,7 +105,8 @@ class SoftmaxExplorer(Explorer):
                 ("logit / T", [f"{x:.2f}" for x in scaled]),
                 ("exp(logit / T)", [f"{c:.4g}" for c in counts]),
             ]),
-            note(f"sum of the exp-counts: {sum(counts):.4g}; probability = exp-count / sum."),
+            note(say("sum of the exp-counts: {total:.4g}; probability = exp-count / sum.",
+                     total=sum(counts))),
         ]
 
 
@@ -118,30 +123,31 @@ class TemperatureSampler(Explorer):
         self.logits_table = torch.as_tensor(logits_table).detach()
         if self.logits_table.dim() != 2 or self.logits_table.shape[0] != self.logits_table.shape[1] \
                 or self.logits_table.shape[0] != len(itos):
-            raise ValueError(f"logits_table must be a square table with one row per character "
-                             f"({len(itos)} x {len(itos)}), got shape "
-                             f"{tuple(self.logits_table.shape)}.")
+            raise ValueError(say("logits_table must be a square table with one row per "
+                                 "character ({n} x {n}), got shape {shape}.",
+                                 n=len(itos), shape=tuple(self.logits_table.shape)))
         self.itos = itos
         self.stoi = {ch: i for i, ch in itos.items()}
         self.max_length = max_length
-        self.previous = widgets.Text(value=previous, description="previous", style=WIDE)
+        self.previous = widgets.Text(value=previous, description=say("previous"), style=WIDE)
         self.temperature, temperature_note = _temperature_slider(temperature)
-        self.num_names, names_note = fitted_slider(widgets.IntSlider, num_names, 1, 20, "names")
-        self.seed = widgets.IntText(value=seed, description="seed", style=WIDE)
+        self.num_names, names_note = fitted_slider(widgets.IntSlider, num_names, 1, 20, say("names"))
+        self.seed = widgets.IntText(value=seed, description=say("seed"), style=WIDE)
         super().__init__([self.previous, self.temperature, self.num_names, self.seed],
                          notes=[temperature_note, names_note])
 
     def summary(self) -> str:
-        return "next-character probabilities and sampled names at a temperature"
+        return say("next-character probabilities and sampled names at a temperature")
 
     def render(self) -> list:
         previous, temperature, seed = self.previous.value, self.temperature.value, self.seed.value
         if previous not in self.stoi:
             known = " ".join(self.itos[i] for i in sorted(self.itos))
-            raise ValueError(f"Unknown previous character {previous!r}. Type exactly one of: "
-                             f"{known} ('.' is the start of a name).")
+            raise ValueError(say("Unknown previous character {previous!r}. Type exactly one "
+                                 "of: {known} ('.' is the start of a name).",
+                                 previous=previous, known=known))
         if seed < 0:
-            raise ValueError(f"seed must be 0 or more, got {seed}.")
+            raise ValueError(say("seed must be 0 or more, got {seed}.", seed=seed))
         self.probs = softmax_with_temperature(self.logits_table[self.stoi[previous]], temperature)
 
         def next_char_probs(context):
@@ -151,10 +157,11 @@ class TemperatureSampler(Explorer):
         self.names = [sample_name(next_char_probs, self.itos, 1, generator, self.max_length)
                       for _ in range(self.num_names.value)]
         labels = [self.itos[i] for i in range(len(self.itos))]
-        shown = [html.escape(n) + (" (cut at max_length)" if len(n) == self.max_length else "")
+        shown = [html.escape(n) + (say(" (cut at max_length)") if len(n) == self.max_length else "")
                  for n in self.names]
         return [  # the names first: the 27-row table would push them out of sight
-            "<p>Names sampled at this temperature: <b>" + ", ".join(shown) + "</b></p>",
-            note(f"Next character after {previous!r} at temperature {temperature:.2f}:"),
+            f"<p>{say('Names sampled at this temperature:')} <b>" + ", ".join(shown) + "</b></p>",
+            note(say("Next character after {previous!r} at temperature {temperature:.2f}:",
+                     previous=previous, temperature=temperature)),
             _bars_html(labels, self.probs),
         ]
