@@ -73,3 +73,24 @@ def test_no_output_warns_of_a_missing_glyph(code, name):
     nb = nbformat.read(str(edition_dir(code) / f"{name}.ipynb"), as_version=4)
     outputs = json.dumps([cell.get("outputs", []) for cell in nb.cells if cell.cell_type == "code"])
     assert "missing from font" not in outputs
+
+
+GLOSSARY_ROW = re.compile(r"^\| (?!术语 \|)(.+?) \| (.+?) \| (.+?) \| \[(\d+)\]\((\d+_\w+)\.ipynb\) \|$")
+
+
+def test_the_glossary_names_terms_the_notebooks_use():
+    """Each row of notebooks/zh/术语表.md: a term, its English original, a line of explanation,
+    and the notebook that introduces it, which uses the term (each of its parts, for a row
+    like 训练集 / 验证集 / 测试集)."""
+    lines = [line for line in (edition_dir("zh") / "术语表.md").read_text(encoding="utf-8").splitlines()
+             if line.startswith("| ") and not line.startswith("| 术语") and not line.startswith("|---")]
+    assert len(lines) > 80
+    unused = []
+    for line in lines:
+        row = GLOSSARY_ROW.match(line)
+        assert row, f"not a row of four columns ending in a notebook link: {line}"
+        term, _, _, number, name = row.groups()
+        assert name.startswith(number) and name in COURSE, line
+        text = (edition_dir("zh") / f"{name}.ipynb").read_text(encoding="utf-8")
+        unused += [f"{part} ({name})" for part in term.split(" / ") if part not in text]
+    assert unused == []

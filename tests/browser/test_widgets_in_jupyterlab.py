@@ -23,15 +23,17 @@ import nbformat
 import pytest
 
 from lecture_utils.course.catalog import load_course
+from lecture_utils.course.paths import NOTEBOOK_DIR
 
 pytestmark = pytest.mark.browser
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 REACT_SECONDS = 2.0  # what a learner waits for a widget to answer
 RUN_ALL_SECONDS = 240
-NOTEBOOKS = {  # notebook: how many explorers it shows
+NOTEBOOKS = {  # notebook (its path under notebooks/): how many explorers it shows
     "03_neural_bigram": 2,
     "08_attention": 1,
+    "zh/03_neural_bigram": 2,  # the Chinese edition: the same explorers, speaking Chinese
 }
 
 
@@ -64,10 +66,12 @@ def workspace(tmp_path_factory):
     course = load_course()
     cell_counts = {}
     for name in NOTEBOOKS:
-        notebook = course[name]
-        nb = load_notebook_node(str(notebook.path))  # with the metadata papermill expects
+        notebook = course[name.rpartition("/")[2]]
+        path = NOTEBOOK_DIR / f"{name}.ipynb"
+        nb = load_notebook_node(str(path))  # with the metadata papermill expects
         nb = parameterize_notebook(nb, notebook.parameters("quick"))
-        nbformat.write(nb, folder / notebook.path.name)
+        (folder / path.parent.relative_to(NOTEBOOK_DIR)).mkdir(exist_ok=True)
+        nbformat.write(nb, folder / f"{name}.ipynb")
         cell_counts[name] = len(nb.cells)
     return folder, cell_counts
 
@@ -258,3 +262,14 @@ def test_notebook_08_explorer_answers_its_controls(browser, lab, workspace):
             "08: typing a text")
     assert console_errors(browser) == []
 
+
+def test_the_chinese_explorers_speak_chinese(browser, lab, workspace):
+    """The setup cell of notebooks/zh/ sets LECTURE_LANGUAGE = "zh": the labels and messages
+    of the same explorers are Chinese."""
+    _, cell_counts = workspace
+    run_all(browser, lab, "zh/03_neural_bigram", cell_counts["zh/03_neural_bigram"])
+    softmax, sampler = check_page(browser, "zh/03_neural_bigram", NOTEBOOKS["zh/03_neural_bigram"])
+    assert "温度" in text_of(browser, softmax) and "temperature" not in text_of(browser, softmax)
+    changes(browser, sampler, lambda: type_into(browser, sampler, 0, "7"), "zh/03 sampler: a bad character")
+    assert "未知的前一个字符 '7'" in text_of(browser, sampler)
+    assert console_errors(browser) == []

@@ -57,10 +57,19 @@ def refused(capsys, course, *args):
     (["01", "{tmp}/01_toy.ipynb"], "both name 01_toy"),
     (["{tmp}/02_other.ipynb", "02_other"], "both name 02_other"),
     (["--profile", "quick", "--write-back"], "--write-back needs --profile full"),
+    (["--language", "zh"], "--language runs the notebooks of an edition of this course; it does "
+                           "not combine with --course or --solutions."),
 ])
 def test_a_request_it_cannot_run_exactly_is_refused(course, capsys, args, message):
     args = [arg.format(tmp=course.parent) for arg in args]
     assert message in refused(capsys, course, *args)
+
+
+def test_an_unknown_language_is_refused(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", "--language", "fr"])
+    assert exit_info.value.code == 2
+    assert "Unknown language 'fr': the course has English and zh (简体中文)." in capsys.readouterr().err
 
 
 def test_a_path_whose_name_the_course_does_not_have_is_refused(course, capsys, tmp_path):
