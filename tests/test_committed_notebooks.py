@@ -140,6 +140,9 @@ NOT_FROM_OUTPUTS = {
     ("05_batchnorm", "0.001"): "the lecture's BatchNorm momentum, a setting",
     ("07_wavenet", "1.994"): "the lecture's final val loss, said as the lecture's",
     ("09_gpt", "1.886"): "nanoGPT's CPU recipe measured on the course's machine, said as such",
+    ("09_gpt", "1.6029"): "scripts/benchmark_gpt.py in float32 on the same machine, said as such",
+    ("09_gpt", "1.5980"): "the same run with oneDNN's AVX-512 kernels (benchmark_gpt.py), said as such",
+    ("09_gpt", "0.0074"): "1.6054 - 1.5980, worked out in the sentence",
     ("09_gpt", "0.999"): "AdamW's default beta2, a setting",
     ("10_tokenizer", "0.99995"): "sentencepiece's character_coverage setting, quoted from the code",
 }
