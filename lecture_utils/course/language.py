@@ -61,9 +61,10 @@ def chinese_font() -> str | None:
 
 def use_font_for(code: str) -> None:
     """Make matplotlib draw this language's text. For Chinese: a font with Chinese glyphs after
-    the default one, which matplotlib falls back to for each character the default lacks (so
-    Latin text and numbers look as in the English notebooks); a warning that says what to
-    install when there is none."""
+    the default family, which matplotlib falls back to for each character the default font
+    lacks (so Latin text and numbers look as in the English notebooks; matplotlib falls back
+    along `font.family`, not within `font.sans-serif`); a warning that says what to install
+    when there is none."""
     if code != "zh":
         return
     import matplotlib
@@ -72,6 +73,6 @@ def use_font_for(code: str) -> None:
     if font is None:
         warnings.warn(FONT_ADVICE, stacklevel=2)
         return
-    families = matplotlib.rcParams["font.sans-serif"]
+    families = list(matplotlib.rcParams["font.family"])
     if font not in families:
-        matplotlib.rcParams["font.sans-serif"] = ["DejaVu Sans", font, *families]
+        matplotlib.rcParams["font.family"] = [*families, font]
