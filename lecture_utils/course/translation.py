@@ -262,6 +262,10 @@ def same_code(a: nbformat.NotebookNode, b: nbformat.NotebookNode) -> bool:
            [(c.id, c.cell_type, c.source if c.cell_type == "code" else "") for c in b.cells]
 
 
+def _without_empty_tags(metadata: dict) -> dict:
+    return {key: value for key, value in metadata.items() if key != "tags" or value}
+
+
 def build_edition(language: str, names: list[str] | None = None) -> list[str]:
     """Build notebooks/<language>/ from the translation files (all, or those of `names`).
     A notebook whose code is unchanged keeps the outputs of its last run (only its Markdown
@@ -271,35 +275,33 @@ def build_edition(language: str, names: list[str] | None = None) -> list[str]:
     names = names or translated_notebooks(check_language(language))
     if not names:
         raise TranslationError(f"translations/{language}/ holds no translation file.")
-    editions = [Edition.load(language, name) for name in names]
-    problems = [str(exc) for exc in _each_build_error(editions)]
+    builds, problems = {}, []
+    for name in names:
+        try:
+            builds[name] = Edition.load(language, name).build()
+        except TranslationError as exc:
+            problems.append(str(exc))
     if problems:
         raise TranslationError("\n".join(problems))
     edition_dir(language).mkdir(parents=True, exist_ok=True)
     report = []
-    for edition in editions:
-        built, path = edition.build(), edition_dir(language) / f"{edition.name}.ipynb"
+    for name, built in builds.items():
+        path = edition_dir(language) / f"{name}.ipynb"
         old = nbformat.read(str(path), as_version=4) if path.is_file() else None
         if old is not None and same_code(old, built):
             for new_cell, old_cell in zip(built.cells, old.cells, strict=True):
                 if new_cell.cell_type == "code":
                     new_cell.outputs, new_cell.execution_count = old_cell.outputs, old_cell.execution_count
+                if _without_empty_tags(old_cell.metadata) == _without_empty_tags(new_cell.metadata):
+                    new_cell.metadata = old_cell.metadata  # papermill adds an empty tags list
             built.metadata = old.metadata
             state = "up to date" if nbformat.writes(built) == nbformat.writes(old) else "Markdown updated"
         else:
             state = ("built, needs a run: python -m lecture_utils run --language "
-                     f"{language} --profile full --write-back {edition.name}")
+                     f"{language} --profile full --write-back {name}")
         write_atomically(path, nbformat.writes(built) + "\n")
-        report.append(f"{language}/{edition.name}: {state}")
+        report.append(f"{language}/{name}: {state}")
     return report
-
-
-def _each_build_error(editions: list[Edition]):
-    for edition in editions:
-        try:
-            edition.build()
-        except TranslationError as exc:
-            yield exc
 
 
 def skeleton(name: str, language: str) -> str:
