@@ -8,6 +8,11 @@ The modules at this level hold what the notebooks teach and later notebooks impo
 machinery (the course file, the runner, sync, data sets, metrics, parameter checks, Colab).
 """
 
-from .course.language import language, use_font_for
+import os as _os
 
-use_font_for(language())  # a Chinese notebook's plots need a font with Chinese glyphs
+from .course.colab import LANGUAGE_VARIABLE as _LANGUAGE_VARIABLE
+from .course.language import use_font_for as _use_font_for
+
+# A Chinese notebook's plots need a font with Chinese glyphs. An unknown language is not an
+# error here (the course's tools import this package too): the widgets that speak say so.
+_use_font_for(_os.environ.get(_LANGUAGE_VARIABLE, "en"))

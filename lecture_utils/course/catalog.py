@@ -115,18 +115,24 @@ def solutions_of(notebook: Notebook, solutions_dir: Path = SOLUTIONS_DIR) -> Not
                     quick_parameters=notebook.solutions_quick_parameters)
 
 
+def read_toml(path: Path, what: str, error: type[CourseError] = CourseError) -> dict:
+    """The tables of a TOML file of the course; `error` naming `what` the file is when it
+    cannot be read or is not TOML."""
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except OSError as exc:
+        raise error(f"Cannot read {what} {path}: {exc.strerror}.") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"{path.name} is not valid TOML: {exc}.") from None
+
+
 def load_course(path: Path = COURSE_FILE, notebook_dir: Path = NOTEBOOK_DIR) -> dict[str, Notebook]:
     """Every notebook of the course file at `path`, in lecture order, with its notebook in
     `notebook_dir`. A course file that is unreadable or incomplete is a CourseError naming the
     notebook and metric at fault."""
     path = Path(path)
-    try:
-        with open(path, "rb") as f:
-            spec = tomllib.load(f)
-    except OSError as exc:
-        raise CourseError(f"Cannot read the course file {path}: {exc.strerror}.") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise CourseError(f"{path.name} is not valid TOML: {exc}.") from None
+    spec = read_toml(path, "the course file")
     _check_keys(spec, {"notebooks"}, path.name)
     if not isinstance(spec.get("notebooks"), dict) or not spec["notebooks"]:
         raise CourseError(f"{path.name}: lists no notebooks ([notebooks.NN_name] tables).")

@@ -28,13 +28,12 @@ import ast
 import copy
 import hashlib
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 
-from .catalog import CourseError
+from .catalog import CourseError, read_toml
 from .colab import LANGUAGE_VARIABLE
 from .files import write_atomically
 from .language import LANGUAGES
@@ -99,13 +98,7 @@ def _entries(table, where: str) -> dict[str, Translation]:
 
 def read_file(path: Path, table: str) -> dict[str, Translation]:
     """The entries of one translation file: `cells` (by cell id) or `shared` (by hash)."""
-    try:
-        with open(path, "rb") as f:
-            content = tomllib.load(f)
-    except OSError as exc:
-        raise TranslationError(f"Cannot read {path}: {exc.strerror}.") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise TranslationError(f"{path} is not valid TOML: {exc}.") from None
+    content = read_toml(path, "the translation file", TranslationError)
     if set(content) - {table}:
         raise TranslationError(f"{path}: holds {', '.join(sorted(set(content) - {table}))}; "
                                f"a translation file has only [{table}.<key>] tables.")
